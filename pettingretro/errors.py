@@ -1,0 +1,43 @@
+"""Exceptions pettingretro raises; each message says how to fix the problem."""
+
+from __future__ import annotations
+
+
+class PettingRetroError(Exception):
+    """Base class of every pettingretro error."""
+
+
+class CoreNotFoundError(PettingRetroError, FileNotFoundError):
+    """No libretro core matches the requested name or path."""
+
+
+class RomNotFoundError(PettingRetroError, FileNotFoundError):
+    """A ROM is missing, unreadable, or no ROM matches a game's hash."""
+
+
+class RomLoadError(PettingRetroError):
+    """The core refused the ROM."""
+
+
+class BiosMissingError(PettingRetroError, FileNotFoundError):
+    """A core needs BIOS files that are not in the system directory."""
+
+
+class StateError(PettingRetroError, ValueError):
+    """A save state could not be made or does not fit this core and game."""
+
+
+class EmulatorClosedError(PettingRetroError):
+    """The emulator was used after close()."""
+
+
+class EmulatorBusyError(PettingRetroError):
+    """Two threads used one emulator at the same time."""
+
+
+class CoreShutdownError(PettingRetroError):
+    """The core asked the frontend to shut down (RETRO_ENVIRONMENT_SHUTDOWN)."""
+
+
+class CoreError(PettingRetroError):
+    """The core failed in a way no other error describes."""

@@ -1,0 +1,618 @@
+"""One emulated console: a libretro core and a ROM, driven through the C shim (the only importer of _native)."""
+
+from __future__ import annotations
+
+import atexit
+import enum
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pettingretro import errors
+from pettingretro._native import ffi, lib
+from pettingretro.cores import REQUIRED_BIOS, find_core
+
+__all__ = [
+    "AVInfo",
+    "Button",
+    "Emulator",
+    "MemoryDescriptor",
+    "OptionInfo",
+    "SystemInfo",
+    "step_many",
+]
+
+core_log = logging.getLogger("pettingretro.core")
+
+_LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+_MEMORY_IDS = {"save_ram": 0, "rtc": 1, "system_ram": 2, "video_ram": 3}
+_PIXEL_FORMATS = {0: "0RGB1555", 1: "XRGB8888", 2: "RGB565"}
+MAX_PORTS: int = lib.PR_MAX_PORTS
+
+#: Cores whose save states do not hold everything that shapes what comes next. reset() never
+#: relies on a state alone for these games (see Emulator.reset).
+INCOMPLETE_STATES: dict[str, str] = {
+    "Stella": "paddle positions live outside the saved state (Pong, Warlords, other paddle games)",
+}
+
+
+class Button(enum.IntEnum):
+    """libretro joypad button ids: bit ``1 << Button.X`` of a port's button mask."""
+
+    B = 0
+    Y = 1
+    SELECT = 2
+    START = 3
+    UP = 4
+    DOWN = 5
+    LEFT = 6
+    RIGHT = 7
+    A = 8
+    X = 9
+    L = 10
+    R = 11
+    L2 = 12
+    R2 = 13
+    L3 = 14
+    R3 = 15
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    """What the core says about itself (retro_get_system_info)."""
+
+    library_name: str
+    library_version: str
+    valid_extensions: tuple[str, ...]
+    need_fullpath: bool
+
+
+@dataclass(frozen=True)
+class AVInfo:
+    """Timing and geometry the core reports after loading a game."""
+
+    fps: float
+    sample_rate: float
+    base_width: int
+    base_height: int
+    max_width: int
+    max_height: int
+    aspect_ratio: float
+    pixel_format: str
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    """A core option: its key, description, allowed values, default and current value."""
+
+    key: str
+    description: str
+    values: tuple[str, ...]
+    default: str
+    value: str
+
+
+@dataclass(frozen=True)
+class MemoryDescriptor:
+    """One region of the core's memory map (RETRO_ENVIRONMENT_SET_MEMORY_MAPS)."""
+
+    flags: int
+    start: int
+    select: int
+    disconnect: int
+    length: int
+    offset: int
+    addrspace: str
+    data: npt.NDArray[np.uint8] | None
+
+
+def _text(p: Any) -> str:
+    return ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
+
+
+_scratch_lock = threading.Lock()
+_scratch: dict[str, str] = {}
+
+
+def _scratch_dir(kind: str) -> str:
+    """A per-process folder (removed at exit) for what cores write: saves, copies of cores."""
+    with _scratch_lock:
+        if kind not in _scratch:
+            path = tempfile.mkdtemp(prefix=f"pettingretro-{kind}-")
+            _scratch[kind] = path
+            atexit.register(shutil.rmtree, path, True)
+        return _scratch[kind]
+
+
+def default_system_dir() -> Path:
+    """Where BIOS files are looked for: $PETTINGRETRO_SYSTEM_DIR or the per-user data folder."""
+    env = os.environ.get("PETTINGRETRO_SYSTEM_DIR")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "pettingretro" / "system"
+
+
+def _check_bios(core_name: str, system_dir: Path) -> None:
+    for group in REQUIRED_BIOS.get(core_name, []):
+        if not any((system_dir / f).is_file() for f in group):
+            raise errors.BiosMissingError(
+                f"core '{core_name}' needs a BIOS file ({' or '.join(group)}) in {system_dir}; "
+                f"copy your console's BIOS there or pass system_dir="
+            )
+
+
+class Emulator:
+    """One console: a private copy of a libretro core running one ROM.
+
+    Any number of emulators, of one core or many, can live in one process, and each can run on
+    its own thread (the C calls release the GIL). One emulator must not be used by two threads
+    at once: the second gets :class:`~pettingretro.errors.EmulatorBusyError`.
+
+    Args:
+        core: a core name (``"stella"``, ``"genesis_plus_gx"``, ...) or a path to its library.
+        rom: the ROM file.
+        options: core option overrides by key; other options keep the core's defaults.
+        num_ports: how many controller ports the host serves (1 to 8).
+        system_dir: the folder with BIOS files (default: :func:`default_system_dir`).
+        seed: seeds the C library's random state the core sees while loading and resetting.
+
+    Raises:
+        CoreNotFoundError: no such core.
+        RomNotFoundError: the ROM is missing or unreadable.
+        BiosMissingError: the core needs a BIOS file that is not there.
+        RomLoadError: the core refused the ROM.
+        ValueError: an option key the core does not have, or a value it does not allow.
+
+    Example:
+        >>> from pettingretro.host import Button, Emulator
+        >>> emu = Emulator("stella", rom_path)  # doctest: +SKIP
+        >>> emu.set_buttons(0, 1 << Button.UP)  # doctest: +SKIP
+        >>> emu.step(4)  # doctest: +SKIP
+        >>> emu.screen_rgb().shape  # doctest: +SKIP
+        (210, 160, 3)
+    """
+
+    def __init__(
+        self,
+        core: str | os.PathLike[str],
+        rom: str | os.PathLike[str],
+        *,
+        options: Mapping[str, str] | None = None,
+        num_ports: int = 4,
+        system_dir: str | os.PathLike[str] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self._handle: Any = None
+        core_path = find_core(core)
+        rom_path = Path(rom)
+        if not rom_path.is_file():
+            raise errors.RomNotFoundError(f"ROM file '{rom_path}' does not exist")
+        if not os.access(rom_path, os.R_OK):
+            raise errors.RomNotFoundError(f"ROM file '{rom_path}' is not readable (check its permissions)")
+        if not 1 <= num_ports <= MAX_PORTS:
+            raise ValueError(f"num_ports must be 1..{MAX_PORTS}, got {num_ports}")
+        core_name = core_path.name.removesuffix(".so").removesuffix("_libretro")
+        sysdir = Path(system_dir) if system_dir is not None else default_system_dir()
+        _check_bios(core_name, sysdir)
+
+        raw = lib.pr_create()
+        if raw == ffi.NULL:
+            raise MemoryError("cannot allocate an emulator")
+        self._handle = ffi.gc(raw, lib.pr_destroy)
+        self._e = raw
+        self._closed = False
+        self.core_path = core_path
+        self.rom_path = rom_path
+        self.num_ports = num_ports
+        self._ram: npt.NDArray[np.uint8] | None = None
+        self._initial_state: bytes | None = None
+
+        self._check(
+            lib.pr_open_core(
+                raw,
+                os.fsencode(core_path),
+                os.fsencode(_scratch_dir("cores")),
+                os.fsencode(sysdir),
+                os.fsencode(_scratch_dir("saves")),
+                num_ports,
+            )
+        )
+        info = ffi.new("struct pr_info *")
+        lib.pr_get_info(raw, info)
+        self.system_info = SystemInfo(
+            library_name=_text(info.library_name),
+            library_version=_text(info.library_version),
+            valid_extensions=tuple(x for x in _text(info.valid_extensions).split("|") if x),
+            need_fullpath=bool(info.need_fullpath),
+        )
+        overrides = dict(options or {})
+        for key, value in overrides.items():
+            self._check(lib.pr_option_set(raw, key.encode(), str(value).encode()))
+        rc = lib.pr_load_game(raw, os.fsencode(rom_path), seed)
+        if rc < 0:
+            self._drain_log()
+            msg = _text(lib.pr_error(raw))
+            exts = ", ".join(self.system_info.valid_extensions) or "?"
+            if rom_path.suffix.lstrip(".").lower() not in self.system_info.valid_extensions:
+                msg += f"; '{self.system_info.library_name}' takes .{exts.replace(', ', ', .')} files"
+            lib.pr_close(raw)
+            self._closed = True
+            raise (errors.RomNotFoundError if "cannot open" in msg else errors.RomLoadError)(msg)
+        self._drain_log()
+        unknown = [k for k in overrides if k not in self._option_index()]
+        if unknown:
+            known = ", ".join(sorted(self._option_index())) or "none"
+            self.close()
+            raise ValueError(f"core '{core_name}' has no option {unknown[0]!r} (its options: {known})")
+        self.av_info = self._av_info()
+        if lib.pr_state_size(raw) > 0:
+            try:
+                self._initial_state = self.save_state()
+            except errors.StateError:
+                self._initial_state = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _check(self, rc: int) -> int:
+        if rc == lib.PR_LOG_PENDING:
+            self._drain_log()
+            return rc
+        if rc >= 0:
+            return rc
+        self._drain_log()
+        msg = _text(lib.pr_error(self._e))
+        if rc == lib.PR_ECORE:
+            raise errors.CoreError(msg)
+        if rc == lib.PR_EROM:
+            raise errors.RomLoadError(msg)
+        if rc == lib.PR_ESTATE:
+            raise errors.StateError(msg)
+        if rc == lib.PR_ECLOSED:
+            raise errors.EmulatorClosedError(msg)
+        if rc == lib.PR_EBUSY:
+            raise errors.EmulatorBusyError(msg)
+        if rc == lib.PR_ESHUTDOWN:
+            raise errors.CoreShutdownError(msg)
+        if rc == lib.PR_EINVAL:
+            raise ValueError(msg)
+        if rc == lib.PR_EUNSUPPORTED:
+            raise errors.StateError(msg)
+        if rc == lib.PR_ENOMEM:
+            raise MemoryError(msg)
+        if rc == lib.PR_EIO:
+            raise OSError(msg)
+        raise errors.CoreError(msg or f"error code {rc}")
+
+    def _drain_log(self) -> None:
+        level = ffi.new("int *")
+        buf = ffi.new("char[]", 1024)
+        name = self.core_path.name if hasattr(self, "core_path") else "core"
+        while lib.pr_log_pop(self._e, level, buf, 1024):
+            core_log.log(_LOG_LEVELS.get(level[0], logging.INFO), "[%s] %s", name, _text(buf))
+
+    def _live(self) -> Any:
+        if self._closed:
+            raise errors.EmulatorClosedError(
+                f"this emulator ({self.core_path.name}) was closed; create a new Emulator"
+            )
+        return self._e
+
+    def _av_info(self) -> AVInfo:
+        info = ffi.new("struct pr_info *")
+        lib.pr_get_info(self._e, info)
+        return AVInfo(
+            fps=float(info.fps),
+            sample_rate=float(info.sample_rate),
+            base_width=int(info.base_width),
+            base_height=int(info.base_height),
+            max_width=int(info.max_width),
+            max_height=int(info.max_height),
+            aspect_ratio=float(info.aspect_ratio),
+            pixel_format=_PIXEL_FORMATS.get(int(info.pixel_format), "?"),
+        )
+
+    def _view(self, ptr: Any, size: int) -> npt.NDArray[np.uint8]:
+        # The view keeps the emulator handle alive, so the core library stays mapped while any
+        # view exists (pr_destroy runs only after the last one is gone).
+        keep = ffi.gc(ptr, lambda _p, _h=self._handle: None)
+        return np.frombuffer(ffi.buffer(keep, size), dtype=np.uint8)
+
+    # ------------------------------------------------------------------ input and stepping
+
+    def set_buttons(self, port: int, mask: int) -> None:
+        """Hold the buttons of ``mask`` (bits ``1 << Button.X``) on ``port`` until changed."""
+        e = self._live()
+        if not 0 <= mask <= 0xFFFF:
+            raise ValueError(f"button mask must fit 16 bits, got {mask}")
+        if not 0 <= port < self.num_ports:
+            raise ValueError(f"port {port} does not exist: this emulator has ports 0..{self.num_ports - 1}")
+        lib.pr_set_buttons(e, port, mask)
+
+    def set_analog(self, port: int, index: int, axis: int, value: int) -> None:
+        """Set an analog axis (index 0 left / 1 right stick; axis 0 x / 1 y) to -32768..32767."""
+        e = self._live()
+        if not -32768 <= value <= 32767:
+            raise ValueError(f"analog value must be -32768..32767, got {value}")
+        self._check(lib.pr_set_analog(e, port, index, axis, value))
+
+    def step(self, frames: int = 1, *, video: bool = True) -> None:
+        """Run ``frames`` frames with the held buttons; keep the last frame's picture if ``video``.
+
+        Frames before the last are run with video off (where the core supports it).
+
+        Raises:
+            CoreShutdownError: the core asked to stop; call reset().
+        """
+        e = self._live()
+        if frames < 1:
+            raise ValueError(f"frames must be >= 1, got {frames}")
+        rc = lib.pr_run(e, frames, 1 if video else 0)
+        if rc:
+            self._check(rc)
+
+    def step_into(
+        self,
+        buttons: npt.NDArray[np.uint16],
+        frames: int,
+        out: npt.NDArray[np.uint8] | None,
+        gray: bool = False,
+    ) -> None:
+        """Hot path: set every port's buttons, run, and write the last frame into ``out``.
+
+        Args:
+            buttons: uint16 masks, one per port (C-contiguous).
+            frames: frames to run.
+            out: a C-contiguous uint8 array of the screen's shape (H, W, 3), or (H, W) when
+                ``gray``, or None to skip the picture.
+            gray: write grayscale instead of RGB.
+        """
+        e = self._live()
+        if out is None:
+            rc = lib.pr_step(e, ffi.from_buffer("uint16_t[]", buttons), len(buttons), frames, 0, ffi.NULL, 0, 0)
+        else:
+            rc = lib.pr_step(
+                e,
+                ffi.from_buffer("uint16_t[]", buttons),
+                len(buttons),
+                frames,
+                1,
+                ffi.from_buffer("uint8_t[]", out, require_writable=True),
+                out.nbytes,
+                lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB,
+            )
+        if rc:
+            self._check(rc)
+
+    @property
+    def frame(self) -> int:
+        """Frames run since the game was loaded or last reset."""
+        return int(lib.pr_frame(self._live()))
+
+    # ------------------------------------------------------------------ screen
+
+    @property
+    def screen_shape(self) -> tuple[int, int]:
+        """(height, width) of the last kept frame (the base geometry before any frame)."""
+        w = ffi.new("unsigned *")
+        h = ffi.new("unsigned *")
+        lib.pr_screen_size(self._live(), w, h)
+        return int(h[0]), int(w[0])
+
+    def screen_rgb(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
+        """The last kept frame as uint8 RGB (H, W, 3), written by C into ``out`` if given."""
+        h, w = self.screen_shape
+        if out is None:
+            out = np.empty((h, w, 3), np.uint8)
+        self._check(lib.pr_screen(self._live(), ffi.from_buffer("uint8_t[]", out, require_writable=True), out.nbytes, lib.PR_SCREEN_RGB))
+        return out
+
+    def screen_gray(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
+        """The last kept frame as uint8 luma (H, W): (299 R + 587 G + 114 B + 500) // 1000."""
+        h, w = self.screen_shape
+        if out is None:
+            out = np.empty((h, w), np.uint8)
+        self._check(lib.pr_screen(self._live(), ffi.from_buffer("uint8_t[]", out, require_writable=True), out.nbytes, lib.PR_SCREEN_GRAY))
+        return out
+
+    # ------------------------------------------------------------------ memory
+
+    @property
+    def ram(self) -> npt.NDArray[np.uint8]:
+        """The core's system RAM as a live, zero-copy, writable uint8 view.
+
+        Do not read a view after close(): it is only valid while the game is loaded.
+        """
+        e = self._live()
+        if self._ram is None:
+            size = ffi.new("size_t *")
+            ptr = lib.pr_memory(e, _MEMORY_IDS["system_ram"], size)
+            if ptr == ffi.NULL or size[0] == 0:
+                self._ram = np.zeros(0, np.uint8)
+            else:
+                self._ram = self._view(ptr, int(size[0]))
+        return self._ram
+
+    def memory(self, kind: str) -> npt.NDArray[np.uint8]:
+        """A live view of one memory region: system_ram, save_ram, video_ram or rtc (may be empty)."""
+        e = self._live()
+        if kind not in _MEMORY_IDS:
+            raise ValueError(f"unknown memory kind {kind!r}; use one of {', '.join(_MEMORY_IDS)}")
+        size = ffi.new("size_t *")
+        ptr = lib.pr_memory(e, _MEMORY_IDS[kind], size)
+        if ptr == ffi.NULL or size[0] == 0:
+            return np.zeros(0, np.uint8)
+        return self._view(ptr, int(size[0]))
+
+    @property
+    def memory_maps(self) -> list[MemoryDescriptor]:
+        """The memory map the core declared (empty when it declared none)."""
+        e = self._live()
+        out = []
+        d = ffi.new("struct pr_memdesc *")
+        for i in range(lib.pr_memory_map_count(e)):
+            lib.pr_memory_map_get(e, i, d)
+            data = self._view(d.ptr + d.offset, int(d.len)) if d.ptr != ffi.NULL and d.len else None
+            out.append(
+                MemoryDescriptor(
+                    flags=int(d.flags),
+                    start=int(d.start),
+                    select=int(d.select),
+                    disconnect=int(d.disconnect),
+                    length=int(d.len),
+                    offset=int(d.offset),
+                    addrspace=_text(d.addrspace),
+                    data=data,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state_complete(self) -> bool:
+        """False where this core's save states miss part of the machine (see INCOMPLETE_STATES)."""
+        return self.system_info.library_name not in INCOMPLETE_STATES
+
+    def save_state(self) -> bytes:
+        """The core's whole serialized state (retro_serialize)."""
+        e = self._live()
+        size = int(lib.pr_state_size(e))
+        if size == 0:
+            raise errors.StateError(f"core '{self.system_info.library_name}' does not support save states")
+        buf = ffi.new("uint8_t[]", size)
+        written = ffi.new("size_t *")
+        self._check(lib.pr_save_state(e, buf, size, written))
+        return bytes(ffi.buffer(buf, written[0]))
+
+    def load_state(self, data: bytes | bytearray | memoryview) -> None:
+        """Restore a state from :meth:`save_state` (same core, core version and game).
+
+        Raises:
+            StateError: wrong size, or the core rejected the bytes.
+        """
+        e = self._live()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"state must be bytes, got {type(data).__name__}")
+        self._check(lib.pr_load_state(e, ffi.from_buffer(data), len(data)))
+
+    def reset(self, *, hard: bool = False, seed: int = 0) -> None:
+        """Return to the moment right after the game was loaded, whatever happened since.
+
+        The default restores the state saved right after loading, which makes every episode
+        start identically. ``hard=True`` unloads and reloads the game instead (slower; also
+        clears what a core keeps outside its save state).
+        """
+        e = self._live()
+        if hard or self._initial_state is None:
+            self._check(lib.pr_reload(e, seed) if hard else lib.pr_reset(e, seed))
+            self._ram = None
+            if hard and lib.pr_state_size(e) > 0:
+                self._initial_state = self.save_state()
+        else:
+            self._check(lib.pr_load_state(e, self._initial_state, len(self._initial_state)))
+        lib.pr_set_frame(e, 0)
+
+    # ------------------------------------------------------------------ options
+
+    def _option_index(self) -> dict[str, int]:
+        return {_text(lib.pr_option_key(self._e, i)): i for i in range(lib.pr_option_count(self._e))}
+
+    def option_info(self, key: str) -> OptionInfo:
+        """Everything known about one core option."""
+        self._live()
+        idx = self._option_index()
+        if key not in idx:
+            raise KeyError(f"the core has no option {key!r}")
+        i = idx[key]
+        return OptionInfo(
+            key=key,
+            description=_text(lib.pr_option_desc(self._e, i)),
+            values=tuple(_text(lib.pr_option_value_at(self._e, i, j)) for j in range(lib.pr_option_nvalues(self._e, i))),
+            default=_text(lib.pr_option_default(self._e, i)),
+            value=_text(lib.pr_option_value(self._e, i)),
+        )
+
+    @property
+    def options(self) -> dict[str, str]:
+        """Current value of every core option, by key."""
+        self._live()
+        return {k: _text(lib.pr_option_value(self._e, i)) for k, i in self._option_index().items()}
+
+    def set_option(self, key: str, value: str) -> None:
+        """Change a core option; the core sees it at its next GET_VARIABLE_UPDATE."""
+        self._check(lib.pr_option_set(self._live(), key.encode(), value.encode()))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def closed(self) -> bool:
+        """True after close()."""
+        return self._closed
+
+    def close(self) -> None:
+        """Unload the game and the core. Idempotent; any later use raises EmulatorClosedError."""
+        if self._handle is None or self._closed:
+            self._closed = True
+            return
+        self._check(lib.pr_close(self._e))
+        self._drain_log()
+        self._closed = True
+        self._ram = None
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._handle is not None and not self._closed:
+                lib.pr_close(self._e)
+        except Exception:  # noqa: S110 - interpreter shutdown: nothing left to report to
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"frame {lib.pr_frame(self._e)}"
+        return f"<Emulator {self.system_info.library_name} {self.rom_path.name} {state}>"
+
+
+def step_many(
+    emulators: Sequence[Emulator],
+    buttons: npt.NDArray[np.uint16],
+    frames: int,
+    *,
+    video: bool = False,
+    num_threads: int = 2,
+) -> None:
+    """Step many emulators at once on a pool of C threads, without the GIL.
+
+    Args:
+        emulators: distinct emulators.
+        buttons: uint16 array of shape (len(emulators), MAX_PORTS): each one's port masks.
+        frames: frames each runs.
+        video: keep each one's last frame.
+        num_threads: threads to use, the calling thread included.
+    """
+    n = len(emulators)
+    if buttons.shape != (n, MAX_PORTS) or buttons.dtype != np.uint16:
+        raise ValueError(f"buttons must be uint16 of shape ({n}, {MAX_PORTS}), got {buttons.dtype} {buttons.shape}")
+    if len({id(x) for x in emulators}) != n:
+        raise ValueError("an emulator appears twice: each must step once per call")
+    handles = ffi.new("pr_emu *[]", [em._live() for em in emulators])
+    rcs = ffi.new("int[]", max(n, 1))
+    buf = np.ascontiguousarray(buttons)
+    lib.pr_step_many(handles, n, ffi.from_buffer("uint16_t[]", buf), frames, 1 if video else 0, num_threads, rcs)
+    for i, em in enumerate(emulators):
+        if rcs[i]:
+            em._check(rcs[i])

@@ -1,0 +1,315 @@
+"""Input test ROMs assembled from our own sources in native/testroms: builder and RAM facts.
+
+Each ROM reads every controller port its system has, once per frame, and stores what it
+read at fixed addresses in the RAM the core exposes as ``RETRO_MEMORY_SYSTEM_RAM`` (what
+``Emulator.ram`` views). A test presses buttons on one port and checks that only that
+port's state changes. The ROMs are assembled with Debian tools; nothing here loads a core.
+
+Example:
+    >>> from pettingretro.testing.roms import TEST_ROMS, build_rom
+    >>> rom = TEST_ROMS["nes"]
+    >>> path = build_rom("nes", tmp_dir)  # doctest: +SKIP
+    >>> emu = Emulator(rom.core, path)  # doctest: +SKIP
+    >>> emu.set_buttons(1, 1 << Button.A); emu.step(2)  # doctest: +SKIP
+    >>> rom.port_state(emu.ram, 1) == 1 << rom.buttons["A"]  # doctest: +SKIP
+    True
+
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+__all__ = ["TEST_ROMS", "TestRom", "ToolMissingError", "build_rom", "source_dir"]
+
+
+class ToolMissingError(RuntimeError):
+    """An assembler or linker needed to build a test ROM is not installed."""
+
+
+@dataclass(frozen=True)
+class TestRom:
+    """Where one system's input test ROM keeps its state, and how it encodes buttons.
+
+    Attributes:
+        system: Short system name, the key in ``TEST_ROMS`` and the folder under native/testroms.
+        core: Name of the libretro core that runs it (as in ``<core>_libretro.so``).
+        extension: File extension the core accepts for it.
+        hardware_ports: Controller ports on the console itself (the PC Engine has one;
+            its multitap turns it into five pads).
+        port_offsets: SYSTEM_RAM offset of the state of each libretro port the ROM reads,
+            in port order.
+        state_width: Bytes per port state, little endian.
+        buttons: Libretro button name (a ``Button`` member name) -> bit in a port state.
+            Bits are 1 while the button is held.
+        frame_offset: SYSTEM_RAM offset of a counter the ROM increments once per frame.
+        frame_width: Bytes of that counter, little endian.
+        options: Core options the ROM needs (none so far).
+        notes: Anything a test should know about this system or core.
+
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    system: str
+    core: str
+    extension: str
+    hardware_ports: int
+    port_offsets: tuple[int, ...]
+    state_width: int
+    buttons: Mapping[str, int]
+    frame_offset: int
+    frame_width: int
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    notes: str = ""
+
+    @property
+    def ports(self) -> int:
+        """Number of libretro ports whose state the ROM stores."""
+        return len(self.port_offsets)
+
+    def port_state(self, ram: Sequence[int], port: int) -> int:
+        """Return the stored state of ``port`` (bit set = button held) from a RAM view."""
+        start = self.port_offsets[port]
+        return int.from_bytes(bytes(ram[start : start + self.state_width]), "little")
+
+    def frames(self, ram: Sequence[int]) -> int:
+        """Return the ROM's frame counter from a RAM view."""
+        start = self.frame_offset
+        return int.from_bytes(bytes(ram[start : start + self.frame_width]), "little")
+
+
+def _bits(**bits: int) -> Mapping[str, int]:
+    return MappingProxyType(bits)
+
+
+# Facts checked against the stable-retro 1.0.1 cores (see the .s files for the hardware side).
+TEST_ROMS: Mapping[str, TestRom] = MappingProxyType(
+    {
+        "nes": TestRom(
+            system="nes",
+            core="fceumm",
+            extension="nes",
+            hardware_ports=2,
+            port_offsets=(0x10, 0x11),  # $0010 / $0011 in the 2 KiB internal RAM
+            state_width=1,
+            buttons=_bits(A=7, B=6, SELECT=5, START=4, UP=3, DOWN=2, LEFT=1, RIGHT=0),
+            frame_offset=0x12,
+            frame_width=2,
+        ),
+        "snes": TestRom(
+            system="snes",
+            core="snes9x",
+            extension="sfc",
+            hardware_ports=2,
+            port_offsets=(0x0000, 0x0002),  # $7E:0000 / $7E:0002 (JOY1 / JOY2 words)
+            state_width=2,
+            buttons=_bits(
+                B=15,
+                Y=14,
+                SELECT=13,
+                START=12,
+                UP=11,
+                DOWN=10,
+                LEFT=9,
+                RIGHT=8,
+                A=7,
+                X=6,
+                L=5,
+                R=4,
+            ),
+            frame_offset=0x0004,
+            frame_width=2,
+        ),
+        "gb": TestRom(
+            system="gb",
+            core="gambatte",
+            extension="gb",
+            hardware_ports=1,
+            port_offsets=(0x0000,),  # $C000: SYSTEM_RAM is work RAM from $C000
+            state_width=1,
+            buttons=_bits(START=7, SELECT=6, B=5, A=4, DOWN=3, UP=2, LEFT=1, RIGHT=0),
+            frame_offset=0x0001,
+            frame_width=2,
+            notes="One controller. The header has no logo: gambatte runs no boot ROM by default.",
+        ),
+        "gba": TestRom(
+            system="gba",
+            core="mgba",
+            extension="gba",
+            hardware_ports=1,
+            port_offsets=(0x0000,),  # 0x02000000: SYSTEM_RAM is the 256 KiB of EWRAM
+            state_width=2,
+            buttons=_bits(A=0, B=1, SELECT=2, START=3, RIGHT=4, LEFT=5, UP=6, DOWN=7, R=8, L=9),
+            frame_offset=0x0004,
+            frame_width=4,
+            notes="One controller. No logo in the header: mGBA's built-in BIOS skips the check.",
+        ),
+        "pce": TestRom(
+            system="pce",
+            core="mednafen_pce_fast",
+            extension="pce",
+            hardware_ports=1,
+            port_offsets=(0x0000, 0x0001, 0x0002, 0x0003, 0x0004),  # $2000-$2004
+            state_width=1,
+            # libretro A/B are the pad's I/II; START is RUN.
+            buttons=_bits(LEFT=7, DOWN=6, RIGHT=5, UP=4, START=3, SELECT=2, B=1, A=0),
+            frame_offset=0x0005,
+            frame_width=2,
+            notes=(
+                "One port; mednafen_pce_fast always emulates a 5-pad multitap on it (no core "
+                "option), so libretro ports 0-4 are pads 1-5."
+            ),
+        ),
+    }
+)
+
+
+def source_dir(system: str) -> Path:
+    """Return the folder holding ``system``'s assembly sources and linker script.
+
+    Raises:
+        KeyError: ``system`` has no test ROM.
+        FileNotFoundError: The sources are not there (they live in the repository, not the wheel).
+
+    """
+    if system not in TEST_ROMS:
+        raise KeyError(f"no test ROM for system {system!r}; known: {', '.join(TEST_ROMS)}")
+    path = Path(__file__).resolve().parents[2] / "native" / "testroms" / system
+    if not (path / "input.s").is_file():
+        raise FileNotFoundError(
+            f"test ROM sources not found at {path}; they ship with the source tree, "
+            "so run this from a git checkout of pettingretro"
+        )
+    return path
+
+
+# tool -> Debian package that installs it
+_PACKAGES = {
+    "ca65": "cc65",
+    "ld65": "cc65",
+    "sdasgb": "sdcc",
+    "sdldgb": "sdcc",
+    "makebin": "sdcc",
+    "arm-none-eabi-as": "binutils-arm-none-eabi",
+    "arm-none-eabi-ld": "binutils-arm-none-eabi",
+    "arm-none-eabi-objcopy": "binutils-arm-none-eabi",
+}
+
+
+def _run(*argv: str | Path, cwd: Path) -> None:
+    tool = str(argv[0])
+    exe = shutil.which(tool)
+    if exe is None:
+        raise ToolMissingError(
+            f"{tool} is needed to build this test ROM; install it with "
+            f"`apt-get install {_PACKAGES[tool]}`"
+        )
+    proc = subprocess.run(
+        [exe, *map(str, argv[1:])], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{tool} failed with exit status {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+        )
+
+
+def _build_nes(src: Path, work: Path) -> bytes:
+    _run("ca65", "-o", work / "input.o", src / "input.s", cwd=work)
+    _run("ld65", "-C", src / "nrom.cfg", "-o", work / "rom", work / "input.o", cwd=work)
+    return (work / "rom").read_bytes()
+
+
+def _build_snes(src: Path, work: Path) -> bytes:
+    _run("ca65", "--cpu", "65816", "-o", work / "input.o", src / "input.s", cwd=work)
+    _run("ld65", "-C", src / "lorom.cfg", "-o", work / "rom", work / "input.o", cwd=work)
+    rom = bytearray((work / "rom").read_bytes())
+    # Header at $00:FFC0 = file offset 0x7FC0: the checksum is the 16-bit sum of every byte,
+    # taken with complement $FFFF and checksum $0000 in place (their bytes then add to 0x1FE).
+    rom[0x7FDC:0x7FE0] = b"\xff\xff\x00\x00"
+    total = sum(rom) & 0xFFFF
+    rom[0x7FDC:0x7FDE] = (total ^ 0xFFFF).to_bytes(2, "little")
+    rom[0x7FDE:0x7FE0] = total.to_bytes(2, "little")
+    return bytes(rom)
+
+
+def _build_gb(src: Path, work: Path) -> bytes:
+    _run("sdasgb", "-o", work / "input.rel", src / "input.s", cwd=work)
+    _run("sdldgb", "-i", work / "input.ihx", work / "input.rel", cwd=work)
+    # plain makebin: its -Z (Game Boy) mode would write a Nintendo logo into the header
+    _run("makebin", "-s", "32768", work / "input.ihx", work / "rom", cwd=work)
+    rom = bytearray((work / "rom").read_bytes())
+    header = 0
+    for byte in rom[0x134:0x14D]:
+        header = (header - byte - 1) & 0xFF
+    rom[0x14D] = header
+    rom[0x14E:0x150] = b"\x00\x00"
+    rom[0x14E:0x150] = (sum(rom) & 0xFFFF).to_bytes(2, "big")
+    return bytes(rom)
+
+
+def _build_gba(src: Path, work: Path) -> bytes:
+    _run("arm-none-eabi-as", "-o", work / "input.o", src / "input.s", cwd=work)
+    _run(
+        "arm-none-eabi-ld",
+        "-Ttext=0x08000000",
+        "-e",
+        "_start",
+        "-o",
+        work / "input.elf",
+        work / "input.o",
+        cwd=work,
+    )
+    _run("arm-none-eabi-objcopy", "-O", "binary", work / "input.elf", work / "rom", cwd=work)
+    rom = bytearray((work / "rom").read_bytes())
+    rom[0xBD] = -(sum(rom[0xA0:0xBD]) + 0x19) & 0xFF  # header complement check
+    return bytes(rom)
+
+
+def _build_pce(src: Path, work: Path) -> bytes:
+    _run("ca65", "--cpu", "huc6280", "-o", work / "input.o", src / "input.s", cwd=work)
+    _run("ld65", "-C", src / "hucard.cfg", "-o", work / "rom", work / "input.o", cwd=work)
+    return (work / "rom").read_bytes()
+
+
+_BUILDERS = {
+    "nes": _build_nes,
+    "snes": _build_snes,
+    "gb": _build_gb,
+    "gba": _build_gba,
+    "pce": _build_pce,
+}
+
+
+def build_rom(system: str, out_dir: Path) -> Path:
+    """Assemble ``system``'s input test ROM into ``out_dir``.
+
+    Args:
+        system: A key of ``TEST_ROMS`` ("nes", "snes", "gb", "gba", "pce").
+        out_dir: Folder for the ROM; created if missing. Intermediate files go to a
+            temporary folder.
+
+    Returns:
+        Path of the ROM, ``out_dir / f"input-{system}.{extension}"``.
+
+    Raises:
+        KeyError: ``system`` has no test ROM.
+        ToolMissingError: An assembler or linker is missing; the message names the Debian
+            package to install.
+        RuntimeError: A tool failed; the message carries its output.
+
+    """
+    src = source_dir(system)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"pettingretro-{system}-") as tmp:
+        image = _BUILDERS[system](src, Path(tmp))
+    path = out_dir / f"input-{system}.{TEST_ROMS[system].extension}"
+    path.write_bytes(image)
+    return path
