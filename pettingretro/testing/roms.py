@@ -126,6 +126,7 @@ TEST_ROMS: Mapping[str, TestRom] = MappingProxyType(
             ),
             frame_offset=0x0004,
             frame_width=2,
+            notes="snes9x drops UP when UP and DOWN are held together (its default setting).",
         ),
         "gb": TestRom(
             system="gb",
@@ -149,7 +150,10 @@ TEST_ROMS: Mapping[str, TestRom] = MappingProxyType(
             buttons=_bits(A=0, B=1, SELECT=2, START=3, RIGHT=4, LEFT=5, UP=6, DOWN=7, R=8, L=9),
             frame_offset=0x0004,
             frame_width=4,
-            notes="One controller. No logo in the header: mGBA's built-in BIOS skips the check.",
+            notes=(
+                "One controller. No logo in the header: mGBA's built-in BIOS skips the check. "
+                "mgba also maps libretro Y, X, L2, R2 to B, A, L, R."
+            ),
         ),
         "pce": TestRom(
             system="pce",
