@@ -93,6 +93,13 @@ struct pr_emu {
 
     /* video: the last kept frame, tightly packed in the core's pixel format */
     int want_video;
+    int seen_dupe;
+    const void *last_data; /* the last non-dupe frame the core drew, valid while unchanged */
+    unsigned last_w, last_h;
+    size_t last_pitch;
+    int last_fmt;
+    uint64_t draws;                       /* frames drawn since creation, never reset */
+    uint64_t last_data_frame, kept_frame; /* values of draws; 0 = none */
     uint8_t *fb;
     size_t fb_cap;
     unsigned fw, fh;
@@ -592,7 +599,8 @@ static bool pr_environment(pr_emu *e, unsigned cmd, void *data) {
         return o && option_assign(o, v->value);
     }
     case RETRO_ENVIRONMENT_GET_VARIABLE_UPDATE:
-        if (data) *(bool *)data = e->opts_dirty != 0;
+        if (!data) return true; /* a probe must not swallow a pending change */
+        *(bool *)data = e->opts_dirty != 0;
         e->opts_dirty = 0;
         return true;
     case RETRO_ENVIRONMENT_SET_VARIABLES:
@@ -691,9 +699,8 @@ static bool pr_environment(pr_emu *e, unsigned cmd, void *data) {
 
 static int bytes_per_pixel(int fmt) { return fmt == RETRO_PIXEL_FORMAT_XRGB8888 ? 4 : 2; }
 
-static void pr_video(pr_emu *e, const void *data, unsigned w, unsigned h, size_t pitch) {
-    if (!e || !e->want_video || !data || !w || !h) return; /* NULL data = dupe: keep the last */
-    size_t row = (size_t)w * (size_t)bytes_per_pixel(e->pixfmt);
+static void keep_frame(pr_emu *e, const void *data, unsigned w, unsigned h, size_t pitch, int fmt) {
+    size_t row = (size_t)w * (size_t)bytes_per_pixel(fmt);
     size_t need = row * h;
     if (need > e->fb_cap) {
         uint8_t *nb = realloc(e->fb, need);
@@ -709,7 +716,33 @@ static void pr_video(pr_emu *e, const void *data, unsigned w, unsigned h, size_t
     }
     e->fw = w;
     e->fh = h;
-    e->ffmt = e->pixfmt;
+    e->ffmt = fmt;
+}
+
+/* NULL data means "dupe": the picture did not change. Frames nobody looks at are not copied, only
+ * remembered by pointer, so a dupe on a kept frame copies from that pointer; once a core has
+ * duped, every frame is copied (its buffer may not outlive the frame). */
+static void pr_video(pr_emu *e, const void *data, unsigned w, unsigned h, size_t pitch) {
+    if (!e) return;
+    if (!data) {
+        e->seen_dupe = 1;
+        if (e->want_video && e->last_data && e->last_data_frame != e->kept_frame) {
+            keep_frame(e, e->last_data, e->last_w, e->last_h, e->last_pitch, e->last_fmt);
+            e->kept_frame = e->last_data_frame;
+        }
+        return;
+    }
+    if (!w || !h) return;
+    e->last_data = data;
+    e->last_w = w;
+    e->last_h = h;
+    e->last_pitch = pitch;
+    e->last_fmt = e->pixfmt;
+    e->last_data_frame = ++e->draws;
+    if (e->want_video || e->seen_dupe) {
+        keep_frame(e, data, w, h, pitch, e->pixfmt);
+        e->kept_frame = e->last_data_frame;
+    }
 }
 
 static int16_t pr_input(pr_emu *e, unsigned port, unsigned device, unsigned index, unsigned id) {
@@ -999,6 +1032,7 @@ static int do_load(pr_emu *e, unsigned seed) {
     }
     e->shutdown = 0;
     e->frame = 0;
+    e->last_data = NULL;
     perf_current = e;
     pthread_mutex_lock(&seed_mu);
     srand(seed);

@@ -510,9 +510,11 @@ class Emulator:
 
         The default restores the state saved right after loading, which makes every episode
         start identically. ``hard=True`` unloads and reloads the game instead (slower; also
-        clears what a core keeps outside its save state).
+        clears what a core keeps outside its save state), and is what reset() does on cores
+        whose states are incomplete (:attr:`state_complete`).
         """
         e = self._live()
+        hard = hard or not self.state_complete
         if hard or self._initial_state is None:
             self._check(lib.pr_reload(e, seed) if hard else lib.pr_reset(e, seed))
             self._ram = None

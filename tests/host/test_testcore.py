@@ -63,17 +63,19 @@ def make_emu(testcore, tmp_path):
     """make_emu(core_options=None, **config) -> Emulator on a fresh ROM with that configuration.
 
     `config` becomes the ROM's key=value lines (so `options="v2"` is the ROM key choosing the
-    option style); `core_options` is passed to Emulator(options=...).
+    option style); `core_options` and `num_ports` are passed to Emulator(options=, num_ports=).
     """
     emus = []
     counter = itertools.count()
 
-    def make(core_options=None, **config):
+    def make(core_options=None, num_ports=None, **config):
         rom = write_rom(tmp_path / f"rom{next(counter)}.txt", **config)
-        if core_options is None:
-            emu = Emulator(str(testcore), str(rom))
-        else:
-            emu = Emulator(str(testcore), str(rom), options=core_options)
+        kwargs = {}
+        if core_options is not None:
+            kwargs["options"] = core_options
+        if num_ports is not None:
+            kwargs["num_ports"] = num_ports
+        emu = Emulator(str(testcore), str(rom), **kwargs)
         emus.append(emu)
         return emu
 
@@ -131,7 +133,8 @@ def assert_picture(emu, fmt, width, height, frame, color=0):
     want = expected_rgb(fmt, width, height, frame, color)
     got = emu.screen_rgb()
     assert emu.screen_shape == (height, width)
-    assert got.shape == (height, width, 3) and got.dtype == np.uint8
+    assert got.shape == (height, width, 3)
+    assert got.dtype == np.uint8
     if not np.array_equal(got, want):
         bad = np.argwhere((got != want).any(axis=-1))
         yy, xx = bad[0]
@@ -140,7 +143,8 @@ def assert_picture(emu, fmt, width, height, frame, color=0):
             f"got {got[yy, xx].tolist()}, want {want[yy, xx].tolist()}"
         )
     gray = emu.screen_gray()
-    assert gray.shape == (height, width) and gray.dtype == np.uint8
+    assert gray.shape == (height, width)
+    assert gray.dtype == np.uint8
     np.testing.assert_array_equal(gray, expected_gray(want))
 
 
@@ -153,8 +157,17 @@ def test_core_compiles_without_warnings(tmp_path):
     if cc is None:
         pytest.skip("no system C compiler")
     proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-o", str(tmp_path / "t.so"),
-         str(TESTCORE_SRC)],
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O1",
+            "-Wall",
+            "-Wextra",
+            "-o",
+            str(tmp_path / "t.so"),
+            str(TESTCORE_SRC),
+        ],
         capture_output=True,
         text=True,
     )
@@ -172,9 +185,10 @@ def test_system_info_av_info_and_memory(make_emu):
     av = emu.av_info
     assert av.fps == pytest.approx(60.0)
     assert (av.base_width, av.base_height) == (40, 30)
-    assert av.pixel_format == "0rgb1555"
+    assert av.pixel_format == "0RGB1555"
     ram = emu.ram
-    assert ram.dtype == np.uint8 and ram.shape == (RAM_SIZE,)
+    assert ram.dtype == np.uint8
+    assert ram.shape == (RAM_SIZE,)
     assert frame_counter(emu) == 0
     emu.step(3)
     # zero-copy: the view taken before stepping sees the core's writes
@@ -183,7 +197,8 @@ def test_system_info_av_info_and_memory(make_emu):
     assert emu.memory("system_ram").shape == (RAM_SIZE,)
     maps = emu.memory_maps
     assert len(maps) == 1
-    assert maps[0].length == RAM_SIZE and maps[0].start == 0
+    assert maps[0].length == RAM_SIZE
+    assert maps[0].start == 0
     assert maps[0].flags == 1 << 2  # RETRO_MEMDESC_SYSTEM_RAM
     np.testing.assert_array_equal(maps[0].data, ram)
 
@@ -198,6 +213,7 @@ def test_pixel_formats_exact(make_emu, fmt, pitch_pad):
     width, height = 37, 29  # odd sizes, x spans every 5-bit value
     emu = make_emu(pixel_format=fmt, width=width, height=height, pitch_pad=pitch_pad)
     assert emu.ram[RAM_PIXFMT] == PIXFMT_ID[fmt]
+    assert emu.av_info.pixel_format == (fmt or "0rgb1555").upper()
     emu.step()
     assert_picture(emu, fmt, width, height, frame=1)
     emu.step(frames=4)  # only the last frame's picture counts
@@ -239,10 +255,15 @@ def test_dupe_frames_keep_previous_picture(make_emu):
 
 
 def test_dupe_as_last_frame_of_a_multi_frame_step(make_emu):
-    # step(4) runs frames 5..8 in C; frame 8 is a dupe, so the picture is frame 7's.
+    # One C call runs several frames and the last one is a dupe: the picture is the frame
+    # before it, not whatever the host kept from an earlier step.
     emu = make_emu(pixel_format="rgb565", width=24, height=16, dupe_every=4)
-    emu.step(4)
-    emu.step(4)
+    emu.step()
+    assert_picture(emu, "rgb565", 24, 16, frame=1)
+    emu.step(3)  # frames 2, 3, 4; 4 is a dupe of 3
+    assert frame_counter(emu) == 4
+    assert_picture(emu, "rgb565", 24, 16, frame=3)
+    emu.step(4)  # frames 5..8; 8 is a dupe of 7
     assert frame_counter(emu) == 8
     assert_picture(emu, "rgb565", 24, 16, frame=7)
 
@@ -285,9 +306,9 @@ def test_options_defaults_and_overrides(make_emu, style):
     assert emu.ram[RAM_COLOR] == 3
     # the core learnt of the change through GET_VARIABLE_UPDATE, exactly once
     assert emu.ram[RAM_UPDATES] == updates + 1
+    assert_picture(emu, "xrgb8888", 8, 4, frame=2, color=3)
     emu.step()
     assert emu.ram[RAM_UPDATES] == updates + 1
-    assert_picture(emu, "xrgb8888", 8, 4, frame=2, color=3)
 
     with pytest.raises((KeyError, ValueError), match="no_such_option"):
         emu.set_option("no_such_option", "1")
@@ -297,8 +318,13 @@ def test_options_defaults_and_overrides(make_emu, style):
 def test_options_given_at_construction(make_emu, style):
     # The core declares its options only in retro_load_game, so the host must hold on to the
     # user's values until then.
-    emu = make_emu(core_options={"testcore_color": "blue"}, options=style,
-                   pixel_format="rgb565", width=8, height=4)
+    emu = make_emu(
+        core_options={"testcore_color": "blue"},
+        options=style,
+        pixel_format="rgb565",
+        width=8,
+        height=4,
+    )
     assert emu.options["testcore_color"] == "blue"
     assert emu.options["testcore_mode"] == "beta"
     emu.step()
@@ -359,12 +385,33 @@ def test_button_ids_match_libretro(make_emu):
 
 def test_bad_port_or_mask_raises(make_emu):
     emu = make_emu(ports=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="port"):
         emu.set_buttons(emu.num_ports, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="port"):
         emu.set_buttons(-1, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="16 bits"):
         emu.set_buttons(0, 1 << 16)
+
+
+def test_eight_ports(make_emu):
+    emu = make_emu(num_ports=8, ports=8, bitmasks=1)
+    assert emu.num_ports == 8
+    want = [0x0101 * (p + 1) for p in range(8)]
+    for p, m in enumerate(want):
+        emu.set_buttons(p, m)
+    emu.step()
+    assert emu.ram[0:16].view("<u2").tolist() == want
+    with pytest.raises(ValueError, match="port 8"):
+        emu.set_buttons(8, 1)
+
+
+def test_ports_beyond_num_ports_read_as_zero(make_emu):
+    # the core polls 4 ports, the host serves 2: the others must read as released
+    emu = make_emu(num_ports=2, ports=4)
+    emu.set_buttons(0, 0x00F0)
+    emu.set_buttons(1, 0x0F00)
+    emu.step()
+    assert emu.ram[0:8].view("<u2").tolist() == [0x00F0, 0x0F00, 0, 0]
 
 
 def test_analog_sticks_per_port(make_emu):
@@ -409,24 +456,30 @@ PROBE_SCRIPT = textwrap.dedent(
 
 def test_null_data_probes_survive(testcore, tmp_path):
     # Run in a child process: a host that dereferences NULL would otherwise take pytest down.
-    rom = write_rom(tmp_path / "probe.txt", probe_null=1, width=10, height=12, options="v2",
-                    ports=2, log=1)
+    rom = write_rom(
+        tmp_path / "probe.txt", probe_null=1, width=10, height=12, options="v2", ports=2, log=1
+    )
     env = dict(os.environ, TESTCORE_PROBE_NULL="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-X", "faulthandler", "-c", PROBE_SCRIPT, str(testcore), str(rom)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
-    assert proc.returncode == 0 and "survived" in proc.stdout, (
-        f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    )
+    report = f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == 0, report
+    assert "survived" in proc.stdout, report
 
 
 def test_refused_load_raises_rom_load_error(testcore, tmp_path, caplog):
     rom = write_rom(tmp_path / "refuse.txt", refuse_load=1)
-    with caplog.at_level(logging.ERROR, logger="pettingretro.core"):
-        with pytest.raises(errors.RomLoadError, match="refused ROM"):
-            Emulator(str(testcore), str(rom))
+    with (
+        caplog.at_level(logging.ERROR, logger="pettingretro.core"),
+        pytest.raises(errors.RomLoadError, match="refused ROM"),
+    ):
+        Emulator(str(testcore), str(rom))
     # the core's own explanation reaches the log before the error is raised
     assert any("testcore refusing to load" in r.getMessage() for r in caplog.records)
 
@@ -456,7 +509,8 @@ def test_save_load_state_roundtrip(make_emu):
     emu.set_buttons(0, 0x1234)
     emu.step(3)
     state = emu.save_state()
-    assert isinstance(state, bytes) and state[:4] == b"TCS1"
+    assert isinstance(state, bytes)
+    assert state[:4] == b"TCS1"
     ram3 = bytes(emu.ram)
     emu.set_buttons(0, 0x4321)
     emu.step(5)
@@ -507,8 +561,13 @@ def test_log_routed_to_python_logging(make_emu, caplog):
 def test_reset_restarts_the_frame_counter(make_emu, how):
     # default reset restores the state saved at load; hard=True reloads the game; a core whose
     # serialize fails falls back to retro_reset.
-    emu = make_emu(pixel_format="rgb565", width=8, height=4, ports=1,
-                   fail_serialize=1 if how == "no_serialize" else None)
+    emu = make_emu(
+        pixel_format="rgb565",
+        width=8,
+        height=4,
+        ports=1,
+        fail_serialize=1 if how == "no_serialize" else None,
+    )
     emu.set_buttons(0, 0xBEEF)
     emu.step(5)
     emu.reset(hard=how == "hard")
@@ -516,7 +575,8 @@ def test_reset_restarts_the_frame_counter(make_emu, how):
     assert emu.frame == 0
     assert bytes(emu.ram[0:2]) == b"\0\0"
     emu.step()
-    assert frame_counter(emu) == 1 and emu.frame == 1
+    assert frame_counter(emu) == 1
+    assert emu.frame == 1
     assert_picture(emu, "rgb565", 8, 4, frame=1)
 
 
