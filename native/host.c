@@ -118,6 +118,15 @@ struct pr_emu {
     struct pr_memdesc *maps;
     unsigned nmaps;
 
+    unsigned npaddles;
+    int32_t pad_offset[PR_MAX_PORTS];
+    int32_t pad_value[PR_MAX_PORTS];
+    int32_t pad_delta[PR_MAX_PORTS];
+    int32_t pad_lo, pad_hi;
+    int pad_dirty;
+    uint8_t *pad_buf;
+    size_t pad_buf_size;
+
     pthread_mutex_t log_mu;
     int log_head, log_count, log_dropped;
     int log_level[PR_LOG_QUEUE];
@@ -1066,13 +1075,97 @@ int pr_load_game(pr_emu *e, const char *rom_path, unsigned seed) {
     return rc ? rc : log_pending(e);
 }
 
+/* ---------------------------------------------------------------- host-owned paddles */
+
+int pr_paddles_config(pr_emu *e, unsigned n, const int32_t *offsets_from_end, int32_t lo, int32_t hi) {
+    if (n > PR_MAX_PORTS) return fail(e, PR_EINVAL, "at most %d paddles (got %u)", PR_MAX_PORTS, n);
+    if (lo > hi) return fail(e, PR_EINVAL, "paddle range is empty (%d > %d)", lo, hi);
+    size_t size = e->loaded ? e->c.serialize_size() : 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (offsets_from_end[i] >= 0 || (size_t)(-(int64_t)offsets_from_end[i]) > size ||
+            offsets_from_end[i] > -4)
+            return fail(e, PR_EINVAL,
+                        "paddle %u's state offset %d must lie inside the %zu-byte state, counted "
+                        "back from its end (e.g. -22)",
+                        i, offsets_from_end[i], size);
+        e->pad_offset[i] = offsets_from_end[i];
+        e->pad_delta[i] = 0;
+        e->pad_value[i] = (int32_t)(((int64_t)lo + hi) / 2);
+    }
+    e->npaddles = n;
+    e->pad_lo = lo;
+    e->pad_hi = hi;
+    e->pad_dirty = n > 0;
+    return PR_OK;
+}
+
+int pr_paddles_set(pr_emu *e, const int32_t *values) {
+    for (unsigned i = 0; i < e->npaddles; i++) {
+        int32_t v = values[i] < e->pad_lo ? e->pad_lo : values[i] > e->pad_hi ? e->pad_hi : values[i];
+        e->pad_value[i] = v;
+    }
+    e->pad_dirty = 1;
+    return PR_OK;
+}
+
+int pr_paddles_move(pr_emu *e, const int32_t *deltas) {
+    memcpy(e->pad_delta, deltas, e->npaddles * sizeof *deltas);
+    return PR_OK;
+}
+
+int pr_paddles_get(const pr_emu *e, int32_t *values) {
+    memcpy(values, e->pad_value, e->npaddles * sizeof *values);
+    return PR_OK;
+}
+
+static void put_le32(uint8_t *p, int32_t v) {
+    uint32_t u = (uint32_t)v;
+    p[0] = (uint8_t)u;
+    p[1] = (uint8_t)(u >> 8);
+    p[2] = (uint8_t)(u >> 16);
+    p[3] = (uint8_t)(u >> 24);
+}
+static int32_t get_le32(const uint8_t *p) {
+    return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* Before a frame: move each paddle by its delta; patch the state if any value changed. */
+static void paddles_apply(pr_emu *e) {
+    int changed = e->pad_dirty;
+    for (unsigned i = 0; i < e->npaddles; i++) {
+        if (!e->pad_delta[i]) continue;
+        int64_t v = (int64_t)e->pad_value[i] + e->pad_delta[i];
+        int32_t c = v < e->pad_lo ? e->pad_lo : v > e->pad_hi ? e->pad_hi : (int32_t)v;
+        if (c != e->pad_value[i]) {
+            e->pad_value[i] = c;
+            changed = 1;
+        }
+    }
+    if (!changed) return;
+    size_t size = e->c.serialize_size();
+    if (size > e->pad_buf_size) {
+        uint8_t *nb = realloc(e->pad_buf, size);
+        if (!nb) return;
+        e->pad_buf = nb;
+        e->pad_buf_size = size;
+    }
+    if (!e->c.serialize(e->pad_buf, size)) return;
+    for (unsigned i = 0; i < e->npaddles; i++)
+        put_le32(e->pad_buf + size + (ptrdiff_t)e->pad_offset[i], e->pad_value[i]);
+    e->c.unserialize(e->pad_buf, size);
+    e->pad_dirty = 0;
+}
+
 static void run_frames(pr_emu *e, unsigned frames, int video) {
     perf_current = e;
     for (unsigned i = 0; i < frames; i++) {
+        if (e->npaddles) paddles_apply(e);
         e->want_video = video && (i + 1 == frames);
         if (e->frame_time_cb) e->frame_time_cb(e->frame_time_ref);
         e->c.run();
         e->frame++;
+        /* Stella writes its own value to every paddle on the first frame after a load */
+        if (e->frame == 1 && e->npaddles) e->pad_dirty = 1;
         if (e->shutdown) break;
     }
     e->want_video = 0;
@@ -1167,6 +1260,7 @@ void pr_destroy(pr_emu *e) {
     }
     free(e->overrides);
     free(e->fb);
+    free(e->pad_buf);
     free(e->rom_path);
     free(e->rom_data);
     free(e->core_path);
@@ -1234,6 +1328,10 @@ int pr_load_state(pr_emu *e, const uint8_t *src, size_t size) {
     bool ok = e->c.unserialize(src, size);
     perf_current = NULL;
     e->shutdown = 0;
+    if (ok)
+        for (unsigned i = 0; i < e->npaddles; i++)
+            e->pad_value[i] = get_le32(src + size + (ptrdiff_t)e->pad_offset[i]);
+    e->pad_dirty = 0;
     leave(e);
     if (!ok)
         return fail(e, PR_ESTATE, "core '%s' rejected the state (corrupt, or from another game)",

@@ -85,6 +85,15 @@ uint64_t pr_frame(const pr_emu *e);
 void pr_set_frame(pr_emu *e, uint64_t frame);
 int pr_shutdown_requested(const pr_emu *e);
 
+/* Host-owned paddles. Some cores (Stella) keep a paddle's resistance as an int32 at a fixed
+ * offset from the end of their save state and only rewrite it when their own paddle input moves.
+ * The host then owns the paddle model: before any frame in which a paddle's value changes it
+ * patches the state. Deltas are applied every frame, clamped to [lo, hi], held until changed. */
+int pr_paddles_config(pr_emu *e, unsigned n, const int32_t *offsets_from_end, int32_t lo, int32_t hi);
+int pr_paddles_set(pr_emu *e, const int32_t *values);
+int pr_paddles_move(pr_emu *e, const int32_t *deltas);
+int pr_paddles_get(const pr_emu *e, int32_t *values);
+
 /* Batched stepping of many emulators on a pool of `nthreads` threads (GIL released by cffi).
  * buttons holds PR_MAX_PORTS masks per emulator. rcs receives each emulator's return code. */
 int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames, int video,

@@ -3,3 +3,12 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+def _register() -> None:
+    from pettingretro.envs import register_all
+
+    register_all()
+
+
+_register()

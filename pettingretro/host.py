@@ -364,8 +364,10 @@ class Emulator:
         self,
         buttons: npt.NDArray[np.uint16],
         frames: int,
-        out: npt.NDArray[np.uint8] | None,
+        out: npt.NDArray[np.uint8] | None = None,
+        *,
         gray: bool = False,
+        video: bool = False,
     ) -> None:
         """Hot path: set every port's buttons, run, and write the last frame into ``out``.
 
@@ -375,14 +377,16 @@ class Emulator:
             out: a C-contiguous uint8 array of the screen's shape (H, W, 3), or (H, W) when
                 ``gray``, or None to skip the picture.
             gray: write grayscale instead of RGB.
+            video: keep the last frame's picture even when ``out`` is None (for render()).
         """
         e = self._live()
+        b = ffi.from_buffer("uint16_t[]", buttons)
         if out is None:
-            rc = lib.pr_step(e, ffi.from_buffer("uint16_t[]", buttons), len(buttons), frames, 0, ffi.NULL, 0, 0)
+            rc = lib.pr_step(e, b, len(buttons), frames, 1 if video else 0, ffi.NULL, 0, 0)
         else:
             rc = lib.pr_step(
                 e,
-                ffi.from_buffer("uint16_t[]", buttons),
+                b,
                 len(buttons),
                 frames,
                 1,
@@ -392,6 +396,41 @@ class Emulator:
             )
         if rc:
             self._check(rc)
+
+    # ------------------------------------------------------------------ paddles
+
+    def paddles_config(self, state_offsets: Sequence[int], low: int, high: int) -> None:
+        """Let the host own paddle positions stored in the core's state (see native/host.h).
+
+        Args:
+            state_offsets: each paddle's int32 position, as an offset back from the state's end.
+            low: the smallest position.
+            high: the largest position.
+        """
+        e = self._live()
+        offs = ffi.new("int32_t[]", list(state_offsets))
+        self._check(lib.pr_paddles_config(e, len(state_offsets), offs, low, high))
+        self._npaddles = len(state_offsets)
+
+    def paddles_set(self, values: Sequence[int]) -> None:
+        """Place every paddle (clamped to the configured range) before the next frame."""
+        e = self._live()
+        self._check(lib.pr_paddles_set(e, ffi.new("int32_t[]", [int(v) for v in values])))
+
+    def paddles_move(self, deltas: npt.NDArray[np.int32]) -> None:
+        """Move each paddle by ``deltas[i]`` every frame from now on (0 holds it still)."""
+        e = self._live()
+        arr = np.ascontiguousarray(deltas, dtype=np.int32)
+        lib.pr_paddles_move(e, ffi.from_buffer("int32_t[]", arr))
+
+    @property
+    def paddles(self) -> list[int]:
+        """Each host-owned paddle's position."""
+        e = self._live()
+        n = getattr(self, "_npaddles", 0)
+        out = ffi.new("int32_t[]", max(n, 1))
+        lib.pr_paddles_get(e, out)
+        return [int(out[i]) for i in range(n)]
 
     @property
     def frame(self) -> int:

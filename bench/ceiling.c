@@ -1,0 +1,297 @@
+/* The ceiling: how fast a libretro core runs a ROM in a plain C loop with trivial callbacks.
+ *
+ * bench/host.py compiles this with `cc -O2` at run time and compares pettingretro's Emulator with
+ * it. Nothing here is shared with the host: every callback does the least a frontend can do.
+ *
+ *   ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K]
+ *
+ * Each thread loads its own private copy of the core (copied to an unlinked temp file, since
+ * dlopen of one path returns one shared instance), then runs frames with random joypad input on
+ * ports 0 and 1 (a direction or a fire button, or nothing, drawn per frame). Only the frame loop is
+ * timed. Prints one line: `frames=<total> seconds=<wall> fps=<total/wall> threads=<T>`.
+ *
+ * Environment answers: GET_CAN_DUPE true, SET_PIXEL_FORMAT accepted, GET_SYSTEM_DIRECTORY and
+ * GET_SAVE_DIRECTORY a temp dir, GET_VARIABLE the first value of a v0 option (cores that never
+ * declare options get NULL/false), everything else false. GET_CORE_OPTIONS_VERSION is refused, so
+ * cores fall back to v0 SET_VARIABLES, which is kept only to hand back defaults (some cores
+ * strcmp() the value of their options without checking for NULL).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the few libretro ABI pieces this program needs (libretro API version 1) */
+enum {
+    ENV_GET_CAN_DUPE = 3,
+    ENV_GET_SYSTEM_DIRECTORY = 9,
+    ENV_SET_PIXEL_FORMAT = 10,
+    ENV_GET_VARIABLE = 15,
+    ENV_SET_VARIABLES = 16,
+    ENV_GET_SAVE_DIRECTORY = 31,
+    DEVICE_JOYPAD = 1,
+    DEVICE_ID_JOYPAD_MASK = 256,
+};
+struct sys_info {
+    const char *library_name, *library_version, *valid_extensions;
+    bool need_fullpath, block_extract;
+};
+struct av_info {
+    unsigned base_width, base_height, max_width, max_height;
+    float aspect_ratio;
+    double fps, sample_rate;
+};
+struct game_info {
+    const char *path;
+    const void *data;
+    size_t size;
+    const char *meta;
+};
+struct variable {
+    const char *key;
+    const char *value;
+};
+typedef bool (*env_fn)(unsigned, void *);
+typedef void (*video_fn)(const void *, unsigned, unsigned, size_t);
+typedef void (*sample_fn)(int16_t, int16_t);
+typedef size_t (*batch_fn)(const int16_t *, size_t);
+typedef void (*poll_fn)(void);
+typedef int16_t (*input_fn)(unsigned, unsigned, unsigned, unsigned);
+
+/* ---- per-thread state: each thread runs its own core copy, which calls back on that thread */
+#define MAX_OPTS 256
+struct inst {
+    uint16_t buttons[2];
+    uint64_t rng;
+    int nopts;
+    char *opt_key[MAX_OPTS];
+    char *opt_val[MAX_OPTS];
+};
+static __thread struct inst *cur;
+static char dir_path[] = "/tmp/pr-ceiling-XXXXXX";
+static const char *dir_ptr = dir_path;
+
+static bool env_cb(unsigned cmd, void *data) {
+    switch (cmd) {
+    case ENV_GET_CAN_DUPE:
+        if (data) *(bool *)data = true;
+        return true;
+    case ENV_SET_PIXEL_FORMAT:
+        return data != NULL;
+    case ENV_GET_SYSTEM_DIRECTORY:
+    case ENV_GET_SAVE_DIRECTORY:
+        if (data) *(const char **)data = dir_ptr;
+        return true;
+    case ENV_SET_VARIABLES: {
+        const struct variable *v = data;
+        if (!v || !cur) return false;
+        for (; v->key && cur->nopts < MAX_OPTS; v++) {
+            const char *s = v->value ? strstr(v->value, "; ") : NULL;
+            if (!s) continue;
+            s += 2;
+            size_t n = strcspn(s, "|");
+            cur->opt_key[cur->nopts] = strdup(v->key);
+            cur->opt_val[cur->nopts] = strndup(s, n);
+            cur->nopts++;
+        }
+        return true;
+    }
+    case ENV_GET_VARIABLE: {
+        struct variable *v = data;
+        if (!v || !v->key) return false;
+        v->value = NULL;
+        for (int i = 0; cur && i < cur->nopts; i++)
+            if (strcmp(cur->opt_key[i], v->key) == 0) {
+                v->value = cur->opt_val[i];
+                return true;
+            }
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+static void video_cb(const void *d, unsigned w, unsigned h, size_t p) {
+    (void)d, (void)w, (void)h, (void)p;
+}
+static void sample_cb(int16_t l, int16_t r) { (void)l, (void)r; }
+static size_t batch_cb(const int16_t *d, size_t n) {
+    (void)d;
+    return n;
+}
+static void poll_cb(void) {}
+static int16_t input_cb(unsigned port, unsigned dev, unsigned idx, unsigned id) {
+    (void)idx;
+    if (port > 1 || (dev & 0xff) != DEVICE_JOYPAD) return 0;
+    if (id == DEVICE_ID_JOYPAD_MASK) return (int16_t)cur->buttons[port];
+    return id < 16 ? (cur->buttons[port] >> id) & 1 : 0;
+}
+
+/* nothing, B, A, UP, DOWN, LEFT, RIGHT: the same action set bench/host.py draws from */
+static const int action_bits[7] = {-1, 0, 8, 4, 5, 6, 7};
+static uint16_t random_mask(struct inst *in) {
+    in->rng ^= in->rng << 13;
+    in->rng ^= in->rng >> 7;
+    in->rng ^= in->rng << 17;
+    int b = action_bits[(in->rng >> 32) % 7];
+    return b < 0 ? 0 : (uint16_t)(1u << b);
+}
+
+/* ---- loading */
+static const char *core_path, *rom_path;
+static long want_frames = 0;
+static double want_seconds = 2.0;
+static unsigned seed = 1;
+
+static void die(const char *what, const char *detail) {
+    fprintf(stderr, "ceiling: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    exit(1);
+}
+
+static void *open_copy(void) {
+    char tmpl[] = "/tmp/pr-ceiling-core-XXXXXX";
+    int out = mkstemp(tmpl);
+    int in = open(core_path, O_RDONLY);
+    if (out < 0 || in < 0) die("cannot copy the core", core_path);
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) die("cannot write the core copy", tmpl);
+    close(in);
+    close(out);
+    void *dl = dlopen(tmpl, RTLD_NOW | RTLD_LOCAL);
+    unlink(tmpl);
+    if (!dl) die("dlopen failed", dlerror());
+    return dl;
+}
+
+static void *sym(void *dl, const char *name) {
+    void *p = dlsym(dl, name);
+    if (!p) die("missing symbol", name);
+    return p;
+}
+
+static uint8_t *rom_data;
+static size_t rom_size;
+
+struct job {
+    struct inst in;
+    pthread_barrier_t *go;
+    long frames;
+    double seconds;
+};
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *worker(void *arg) {
+    struct job *j = arg;
+    cur = &j->in;
+    /* loads are serialised: cores touch shared libc state (rand, locale) while loading */
+    pthread_mutex_lock(&load_mu);
+    void *dl = open_copy();
+    ((void (*)(env_fn))sym(dl, "retro_set_environment"))(env_cb);
+    ((void (*)(video_fn))sym(dl, "retro_set_video_refresh"))(video_cb);
+    ((void (*)(sample_fn))sym(dl, "retro_set_audio_sample"))(sample_cb);
+    ((void (*)(batch_fn))sym(dl, "retro_set_audio_sample_batch"))(batch_cb);
+    ((void (*)(poll_fn))sym(dl, "retro_set_input_poll"))(poll_cb);
+    ((void (*)(input_fn))sym(dl, "retro_set_input_state"))(input_cb);
+    ((void (*)(void))sym(dl, "retro_init"))();
+    struct sys_info si = {0};
+    ((void (*)(struct sys_info *))sym(dl, "retro_get_system_info"))(&si);
+    struct game_info gi = {rom_path, NULL, 0, NULL};
+    if (!si.need_fullpath) {
+        gi.data = rom_data;
+        gi.size = rom_size;
+    }
+    if (!((bool (*)(const struct game_info *))sym(dl, "retro_load_game"))(&gi))
+        die("the core refused the ROM", rom_path);
+    struct av_info av;
+    ((void (*)(struct av_info *))sym(dl, "retro_get_system_av_info"))(&av);
+    void (*port_dev)(unsigned, unsigned) = sym(dl, "retro_set_controller_port_device");
+    port_dev(0, DEVICE_JOYPAD);
+    port_dev(1, DEVICE_JOYPAD);
+    void (*run)(void) = sym(dl, "retro_run");
+    pthread_mutex_unlock(&load_mu);
+    for (int i = 0; i < 30; i++) run(); /* warm up */
+
+    pthread_barrier_wait(j->go);
+    double t0 = now();
+    long done = 0;
+    for (;;) {
+        long chunk = j->frames ? j->frames - done : 64;
+        for (long i = 0; i < chunk; i++) {
+            j->in.buttons[0] = random_mask(&j->in);
+            j->in.buttons[1] = random_mask(&j->in);
+            run();
+        }
+        done += chunk;
+        if (j->frames ? done >= j->frames : now() - t0 >= j->seconds) break;
+    }
+    j->seconds = now() - t0;
+    j->frames = done;
+    /* no unload/deinit/dlclose: the process exits right after */
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    unsigned threads = 1;
+    if (argc < 3) {
+        fprintf(stderr, "usage: ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K]\n");
+        return 2;
+    }
+    core_path = argv[1];
+    rom_path = argv[2];
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--frames")) want_frames = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seconds")) want_seconds = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads")) threads = (unsigned)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seed")) seed = (unsigned)atoi(argv[i + 1]);
+        else die("unknown option", argv[i]);
+    }
+    if (threads < 1 || threads > 64) die("--threads must be 1..64", NULL);
+    if (!mkdtemp(dir_path)) die("cannot make a temp dir", dir_path);
+
+    FILE *f = fopen(rom_path, "rb");
+    if (!f) die("cannot open the ROM", rom_path);
+    fseek(f, 0, SEEK_END);
+    rom_size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    rom_data = malloc(rom_size ? rom_size : 1);
+    if (fread(rom_data, 1, rom_size, f) != rom_size) die("cannot read the ROM", rom_path);
+    fclose(f);
+
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, threads);
+    struct job *jobs = calloc(threads, sizeof *jobs);
+    pthread_t *tids = calloc(threads, sizeof *tids);
+    for (unsigned t = 0; t < threads; t++) {
+        jobs[t].in.rng = 0x9E3779B97F4A7C15ull * (seed + t + 1);
+        jobs[t].go = &go;
+        jobs[t].frames = want_frames;
+        jobs[t].seconds = want_seconds;
+        if (pthread_create(&tids[t], NULL, worker, &jobs[t])) die("pthread_create failed", NULL);
+    }
+    long total = 0;
+    double wall = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        pthread_join(tids[t], NULL);
+        total += jobs[t].frames;
+        if (jobs[t].seconds > wall) wall = jobs[t].seconds;
+    }
+    rmdir(dir_path);
+    printf("frames=%ld seconds=%.6f fps=%.1f threads=%u\n", total, wall, total / wall, threads);
+    return 0;
+}

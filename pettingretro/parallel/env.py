@@ -1,0 +1,466 @@
+"""RetroParallelEnv: a PettingZoo ParallelEnv over one emulator, one agent per port or paddle."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+import numpy.typing as npt
+from pettingzoo.utils.env import ParallelEnv
+
+from pettingretro.errors import PettingRetroError
+from pettingretro.host import MAX_PORTS, Button, Emulator
+from pettingretro.integration import IntegrationError
+from pettingretro.integration.roms import find_rom
+from pettingretro.parallel.controls import ALE_ACTIONS, Controls
+from pettingretro.parallel.game import GameDef, Rules
+
+OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
+RENDER_MODES = ("human", "rgb_array")
+
+# The state right after setup (mode selected, start actions done) depends only on the game,
+# core, ROM, player count and mode: computed once per process.
+_SETUP_CACHE: dict[tuple[Any, ...], bytes] = {}
+
+
+class EnvStateError(PettingRetroError, RuntimeError):
+    """The env was stepped before reset(), or after every agent finished."""
+
+
+def _check_action(agent: str, action: Any, n: int) -> int:
+    if isinstance(action, (bool, np.bool_)):
+        raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
+    if isinstance(action, np.ndarray):
+        if action.shape not in ((), (1,)) or not np.issubdtype(action.dtype, np.integer):
+            raise ValueError(
+                f"action for {agent!r} must be an integer in [0, {n}), got an array of "
+                f"{action.dtype} {action.shape}"
+            )
+        action = action.reshape(()).item()
+    if not isinstance(action, (int, np.integer)):
+        raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {type(action).__name__} {action!r}")
+    a = int(action)
+    if not 0 <= a < n:
+        raise ValueError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
+    return a
+
+
+class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
+    """A console game as a PettingZoo ParallelEnv: every player is an agent with its own reward.
+
+    One emulator runs the game; each agent is bound to a controller port (or, for paddle
+    games, to a paddle) as the game's data declares. Actions, rewards, terminations and
+    truncations are per agent. Stepping runs ``frameskip`` frames in C.
+
+    Args:
+        game: the game definition (see ``pettingretro.envs``).
+        obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W) or ``"ram"``.
+        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set.
+        max_cycles: steps after which every agent is truncated.
+        render_mode: None (default, headless), ``"rgb_array"`` or ``"human"`` (a pygame window).
+        num_players: how many agents, where the game offers a choice.
+        mode: a game mode number (PettingZoo's ``mode_num``); default: the game's own choice.
+        frameskip: frames run per step, in C, with the same input held.
+        repeat_action_probability: chance that an agent's previous action repeats (sticky
+            actions), drawn from the env's seeded generator.
+        core: override the core (a name or a path).
+        rom: override the ROM file.
+        core_options: core option overrides.
+        **game_kwargs: the game's own options (e.g. combat's ``has_maze``).
+    """
+
+    def __init__(
+        self,
+        game: GameDef,
+        *,
+        obs_type: str = "rgb_image",
+        full_action_space: bool = False,
+        max_cycles: int = 100000,
+        render_mode: str | None = None,
+        num_players: int | None = None,
+        mode: int | None = None,
+        mode_num: int | None = None,
+        frameskip: int = 1,
+        repeat_action_probability: float = 0.0,
+        core: str | os.PathLike[str] | None = None,
+        rom: str | os.PathLike[str] | None = None,
+        core_options: Mapping[str, str] | None = None,
+        **game_kwargs: Any,
+    ) -> None:
+        self._kwargs = dict(
+            obs_type=obs_type,
+            full_action_space=full_action_space,
+            max_cycles=max_cycles,
+            render_mode=render_mode,
+            num_players=num_players,
+            mode=mode,
+            mode_num=mode_num,
+            frameskip=frameskip,
+            repeat_action_probability=repeat_action_probability,
+            core=core,
+            rom=rom,
+            core_options=core_options,
+            **game_kwargs,
+        )
+        self.emu: Emulator | None = None
+        if obs_type not in OBS_TYPES:
+            raise ValueError(f"obs_type must be one of {', '.join(OBS_TYPES)}, got {obs_type!r}")
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode must be None or one of {', '.join(RENDER_MODES)}, got {render_mode!r}")
+        if not isinstance(frameskip, int) or frameskip < 1:
+            raise ValueError(f"frameskip must be a positive integer, got {frameskip!r}")
+        if not 0.0 <= repeat_action_probability <= 1.0:
+            raise ValueError(f"repeat_action_probability must be in [0, 1], got {repeat_action_probability}")
+        if not isinstance(max_cycles, int) or max_cycles < 1:
+            raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
+
+        self.game = game
+        spec = game.spec
+        extra = spec.extra
+        kw = {**game.defaults, **game_kwargs}
+        self.num_players = game.players(num_players if num_players is not None else kw.pop("num_players", None))
+        kw.pop("num_players", None)
+        chosen = mode_num if mode_num is not None else mode
+        if chosen is None and game.mode_for is not None:
+            chosen = game.mode_for(num_players=self.num_players, **kw)
+        elif kw:
+            raise TypeError(f"{game.env_name} got unexpected keyword arguments: {', '.join(kw)}")
+        modes = extra.get("modes", {})
+        if chosen is None and modes:
+            chosen = modes.get("default", {}).get(str(self.num_players))
+        allowed = modes.get(str(self.num_players))
+        if chosen is not None and allowed is not None and chosen not in allowed:
+            raise ValueError(
+                f"{game.env_name}: mode {chosen} is not a {self.num_players}-player mode (choose from {allowed})"
+            )
+        self.mode = chosen
+        self.obs_type = obs_type
+        self.full_action_space = full_action_space
+        self.max_cycles = max_cycles
+        self.render_mode = render_mode
+        self.frameskip = frameskip
+        self.repeat_action_probability = float(repeat_action_probability)
+
+        self.possible_agents = game.agent_names(self.num_players)
+        self.agents: list[str] = []
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        action_ids = list(range(len(ALE_ACTIONS))) if full_action_space else list(extra.get("actions", range(18)))
+        self.controls = Controls(
+            game.bindings(self.num_players),
+            action_ids + [0],  # one hidden extra row: NOOP, for agents that are gone
+            paddle_speed=int(extra.get("paddles", {}).get("speed", 23000)),
+        )
+        self._num_actions = len(action_ids)
+        self._noop_row = len(action_ids)
+        self.metadata = {
+            "render_modes": list(RENDER_MODES),
+            "render_fps": 60,
+            "name": game.env_name,
+            "is_parallelizable": True,
+        }
+
+        rom_info = extra.get("rom", {})
+        core_name = core if core is not None else extra.get("core")
+        if core_name is None:
+            raise IntegrationError(f"{spec.path / 'metadata.json'}: no 'core' given")
+        self.rom_path = Path(rom) if rom is not None else find_rom(
+            spec.name, rom_info.get("sha1"), files=rom_info.get("files", ("rom.bin",)), ale_name=rom_info.get("ale")
+        )
+        self.emu = Emulator(core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
+        self.rambase = int(extra.get("rambase", 0))
+        self._vars = dict(spec.variables)
+        self._scenario = spec.scenario
+        self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
+
+        paddles = extra.get("paddles")
+        if paddles and self.controls.num_paddles:
+            lo, hi = paddles["range"]
+            self.emu.paddles_config(paddles["state_offsets"][: self.controls.num_paddles], int(lo), int(hi))
+            self._paddle_center = int(paddles.get("center", (int(lo) + int(hi)) // 2))
+        else:
+            self._paddle_center = None
+        self._setup()
+        self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
+        h, w = self.emu.screen_shape
+        if obs_type == "rgb_image":
+            space = gymnasium.spaces.Box(0, 255, (h, w, 3), np.uint8)
+        elif obs_type == "grayscale_image":
+            space = gymnasium.spaces.Box(0, 255, (h, w), np.uint8)
+        else:
+            space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+        self.observation_spaces = {a: space for a in self.possible_agents}
+        self.action_spaces = {a: gymnasium.spaces.Discrete(self._num_actions) for a in self.possible_agents}
+        self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+        self._obs_shape = space.shape
+        self.np_random = np.random.default_rng()
+        self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._cycles = 0
+        self._needs_reset = True
+        self._obs: npt.NDArray[np.uint8] | None = None
+        self._window: Any = None
+
+    # ------------------------------------------------------------------ setup and reset
+
+    def _frames(self, masks: Mapping[int, int] | None, frames: int) -> None:
+        assert self.emu is not None
+        for port in range(MAX_PORTS):
+            self.emu.set_buttons(port, (masks or {}).get(port, 0))
+        self.emu.step(frames, video=False)
+
+    def _agent_frame(self, agent: int, ale_id: int) -> None:
+        row = self.controls.actions.index(ale_id) if ale_id in self.controls.actions else None
+        masks = np.zeros(MAX_PORTS, np.uint16)
+        if row is None:
+            # a start action outside the agent's action set: build it from a full table
+            full = Controls(self.controls.bindings, list(range(len(ALE_ACTIONS))))
+            idx = np.full(self.num_players, 0, np.intp)
+            idx[agent] = ale_id
+            masks, deltas = full.apply(idx)
+        else:
+            idx = np.full(self.num_players, self._noop_row, np.intp)
+            idx[agent] = row
+            masks, deltas = self.controls.apply(idx)
+        assert self.emu is not None
+        if self._paddle_center is not None:
+            self.emu.paddles_move(deltas)
+        self.emu.step_into(masks, 1, None)
+        if self._paddle_center is not None:
+            self.emu.paddles_move(np.zeros(self.controls.num_paddles, np.int32))
+
+    def _setup(self) -> None:
+        """Bring the game to the start of an episode once, then keep that state for every reset."""
+        assert self.emu is not None
+        emu = self.emu
+        key = (self.game.folder, str(emu.core_path), str(self.rom_path), self.num_players, self.mode)
+        if self._paddle_center is not None:
+            emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
+        if key in _SETUP_CACHE:
+            emu.load_state(_SETUP_CACHE[key])
+            return
+        extra = self.game.spec.extra
+        start = 1 << Button.START
+        self._frames(None, 60)
+        self._frames({0: start}, 4)
+        select = extra.get("mode_select")
+        if self.mode is not None and select is not None:
+            if self.game.rules is not None and hasattr(self.game.rules, "select_mode"):
+                self.game.rules.select_mode(self, self.mode)
+            else:
+                var = self._vars[select["variable"]]
+                target = self.mode + int(select.get("offset", 0))
+                press = int(select.get("press_frames", 2))
+                for _ in range(int(select.get("max_presses", 100))):
+                    if var.read(emu.ram, self.rambase) == target:
+                        break
+                    self._frames({0: 1 << Button.SELECT}, press)
+                    self._frames(None, 1)
+                else:
+                    raise IntegrationError(
+                        f"{self.game.env_name}: pressing SELECT never reached mode {self.mode} "
+                        f"({select['variable']} stayed {var.read(emu.ram, self.rambase)})"
+                    )
+            self._frames({0: start}, 4)
+        for agent in range(self.num_players if extra.get("start_actions_all_agents", True) else 1):
+            for ale_id in extra.get("start_actions", []):
+                self._agent_frame(agent, int(ale_id))
+        _SETUP_CACHE[key] = emu.save_state()
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, npt.NDArray[np.uint8]], dict[str, dict[str, Any]]]:
+        """Start an episode: the same game state every time, whatever ran before.
+
+        Args:
+            seed: seeds the env's generator (sticky actions); None keeps the current one.
+            options: accepted and ignored.
+        """
+        emu = self._live()
+        if seed is not None:
+            self.np_random = np.random.default_rng(seed)
+        key = (self.game.folder, str(emu.core_path), str(self.rom_path), self.num_players, self.mode)
+        emu.load_state(_SETUP_CACHE[key])
+        if self._paddle_center is not None:
+            emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
+        # one NOOP frame draws the first picture (a state holds no picture)
+        self._prev[:] = self._noop_row
+        masks, deltas = self.controls.apply(self._prev)
+        if self._paddle_center is not None:
+            emu.paddles_move(deltas)
+        self._obs = self._step_emulator(masks, 1)
+        self._values = self._read_values()
+        self._rules.reset(self._values)
+        self.agents = self.possible_agents[:]
+        self._cycles = 0
+        self._needs_reset = False
+        if self.render_mode == "human":
+            self.render()
+        obs = self._obs
+        return {a: obs for a in self.agents}, {a: {} for a in self.agents}
+
+    # ------------------------------------------------------------------ stepping
+
+    def _step_emulator(self, masks: npt.NDArray[np.uint16], frames: int) -> npt.NDArray[np.uint8]:
+        assert self.emu is not None
+        if self.obs_type == "ram":
+            self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
+            return self.emu.ram.copy()
+        out = np.empty(self._obs_shape, np.uint8)
+        self.emu.step_into(masks, frames, out, gray=self.obs_type == "grayscale_image")
+        return out
+
+    def _read_values(self) -> dict[str, int]:
+        assert self.emu is not None
+        ram = self.emu.ram
+        return {name: v.read(ram, self.rambase) for name, v in self._vars.items()}
+
+    def step(
+        self, actions: Mapping[str, Any]
+    ) -> tuple[
+        dict[str, npt.NDArray[np.uint8]],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        """Advance every live agent by one step (``frameskip`` frames).
+
+        Args:
+            actions: an action index per live agent; a missing agent does nothing (NOOP),
+                actions of agents that already left are ignored.
+
+        Raises:
+            ValueError: an unknown agent, or an action outside the agent's space.
+            EnvStateError: stepping before reset() or after every agent finished.
+        """
+        emu = self._live()
+        if self._needs_reset:
+            raise EnvStateError(
+                "step() before reset(): call reset() first"
+                if self._obs is None
+                else "every agent has finished: call reset() to start a new episode"
+            )
+        if not isinstance(actions, Mapping):
+            raise ValueError(f"actions must be a dict of agent -> action, got {type(actions).__name__}")
+        idx = np.full(self.num_players, self._noop_row, np.intp)
+        live = self.agents
+        for agent, action in actions.items():
+            i = self._index.get(agent)
+            if i is None:
+                raise ValueError(f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}")
+            if agent not in live:
+                continue
+            idx[i] = _check_action(agent, action, self._num_actions)
+        if self.repeat_action_probability > 0.0:
+            sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
+            for agent in live:
+                i = self._index[agent]
+                if sticky[i] and self._prev[i] != self._noop_row:
+                    idx[i] = self._prev[i]
+        self._prev = idx
+        masks, deltas = self.controls.apply(idx)
+        if self._paddle_center is not None:
+            emu.paddles_move(deltas)
+        self._obs = obs = self._step_emulator(masks, self.frameskip)
+        self._cycles += 1
+
+        values = self._read_values()
+        prev = self._values
+        deltas_v = {k: values[k] - prev[k] for k in values}
+        self._values = values
+        n = self.num_players
+        specs = self._scenario.rewards
+        rewards = np.zeros(n, np.float64)
+        for p in range(min(n, len(specs))):
+            rewards[p] = specs[p](values, deltas_v)
+        game_over = self._scenario.done(values, deltas_v) if not self._scenario.done.empty else False
+        game_over = self._rules.step(values, deltas_v, rewards, self.frameskip) or game_over
+        lives = self._rules.lives(values)
+        truncated = self._cycles >= self.max_cycles
+
+        rew: dict[str, float] = {}
+        term: dict[str, bool] = {}
+        trunc: dict[str, bool] = {}
+        infos: dict[str, dict[str, Any]] = {}
+        still: list[str] = []
+        for agent in live:
+            i = self._index[agent]
+            rew[agent] = float(rewards[i])
+            term[agent] = bool(game_over or (lives is not None and lives[i] < 0))
+            trunc[agent] = truncated
+            infos[agent] = {} if lives is None else {"lives": int(lives[i])}
+            if not (term[agent] or trunc[agent]):
+                still.append(agent)
+        self.agents = still
+        if not still:
+            self._needs_reset = True
+        if self.render_mode == "human":
+            self.render()
+        return {a: obs for a in live}, rew, term, trunc, infos
+
+    # ------------------------------------------------------------------ the rest of the API
+
+    def observation_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
+        """The same Box object on every call."""
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
+        """The same Discrete object on every call."""
+        return self.action_spaces[agent]
+
+    def observe(self, agent: str) -> npt.NDArray[np.uint8]:
+        """The current observation (every agent sees the whole screen or RAM)."""
+        if self._obs is None:
+            raise EnvStateError("observe() before reset(): call reset() first")
+        return self._obs
+
+    def state(self) -> npt.NDArray[np.uint8]:
+        """The global state: a copy of the console's RAM."""
+        return self._live().ram.copy()
+
+    def render(self) -> npt.NDArray[np.uint8] | None:
+        """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""
+        if self.render_mode is None:
+            return None
+        emu = self._live()
+        if self._obs is None:
+            raise EnvStateError("render() before reset(): call reset() first")
+        frame = emu.screen_rgb()
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            from pettingretro.utils.window import Window
+
+            self._window = Window(self.metadata["name"], frame.shape[1], frame.shape[0])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        """Close the window and the emulator. Idempotent."""
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+        if self.emu is not None:
+            self.emu.close()
+
+    def _live(self) -> Emulator:
+        if self.emu is None or self.emu.closed:
+            raise EnvStateError(f"this {self.metadata.get('name', 'env')} env was closed; make a new one")
+        return self.emu
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its arguments: the emulator is not picklable, the game is data
+        return (_rebuild, (self.game, self._kwargs))
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - interpreter shutdown
+            pass
+
+
+def _rebuild(game: GameDef, kwargs: dict[str, Any]) -> RetroParallelEnv:
+    return RetroParallelEnv(game, **kwargs)

@@ -1,0 +1,101 @@
+"""A playable game: integration data plus how agents bind to controls, modes and setup."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pettingretro.integration import GameSpec, IntegrationError, load_game
+from pettingretro.parallel.controls import Binding
+
+ENVS_DIR = Path(__file__).resolve().parent.parent / "envs"
+AGENT_NAMES = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+class Rules:
+    """Game logic the scenario language cannot say: timers, lives, special endings.
+
+    A game module subclasses this when its data is not enough; the env makes one per episode
+    run (``reset`` at each episode start) and calls ``step`` after every env step.
+
+    Args:
+        num_players: active players.
+        mode: the game mode selected.
+    """
+
+    def __init__(self, num_players: int, mode: int | None) -> None:
+        self.num_players = num_players
+        self.mode = mode
+
+    def reset(self, values: Mapping[str, int]) -> None:
+        """A new episode starts with these variable values."""
+
+    def step(
+        self,
+        values: Mapping[str, int],
+        deltas: Mapping[str, int],
+        rewards: npt.NDArray[np.float64],
+        frames: int,
+    ) -> bool:
+        """Adjust ``rewards`` in place after ``frames`` frames; return True if the game is over."""
+        return False
+
+    def lives(self, values: Mapping[str, int]) -> Sequence[int] | None:
+        """Each player's lives (an agent whose lives fall below 0 ends alone), or None."""
+        return None
+
+
+@dataclass(frozen=True)
+class GameDef:
+    """How to build one versioned env: its data folder, its rules and its keyword arguments.
+
+    Attributes:
+        env_name: the env's name with version, e.g. ``"pong_v0"``.
+        folder: the data folder under ``pettingretro/envs``.
+        rules: a Rules subclass, or None when the data says everything.
+        mode_for: maps the env's own keyword arguments (e.g. ``num_players``) to a game mode.
+        defaults: keyword arguments this env fixes (e.g. ``{"num_players": 4}``).
+    """
+
+    env_name: str
+    folder: str
+    rules: type[Rules] | None = None
+    mode_for: Callable[..., int | None] | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> GameSpec:
+        """The integration data (loaded once per process)."""
+        return _load(self.folder)
+
+    def players(self, requested: int | None) -> int:
+        """The player count to use, checked against the data's choices."""
+        info = self.spec.extra.get("players", {})
+        choices = [int(x) for x in info.get("choices", [2])]
+        n = int(requested if requested is not None else info.get("default", choices[0]))
+        if n not in choices:
+            raise ValueError(f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}")
+        return n
+
+    def bindings(self, num_players: int) -> list[Binding]:
+        """Each agent's controls for this player count."""
+        agents = self.spec.extra.get("agents", {})
+        spec = agents.get(str(num_players))
+        if spec is None:
+            raise IntegrationError(f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players")
+        return [Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]") for i, b in enumerate(spec)]
+
+    def agent_names(self, num_players: int) -> list[str]:
+        """PettingZoo Atari's agent names: first_0, second_0, ..."""
+        return [f"{AGENT_NAMES[i]}_0" for i in range(num_players)]
+
+
+@functools.lru_cache(maxsize=None)
+def _load(folder: str) -> GameSpec:
+    return load_game(ENVS_DIR / folder)
