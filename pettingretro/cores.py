@@ -80,13 +80,18 @@ def _systems(path: Path, name: str, source: str) -> tuple[str, ...]:
             return ()
     info = path.parent / f"{name}.libretro"
     try:
-        for line in info.read_text(errors="replace").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() in ("systemname", "system_name"):
-                return (value.strip().strip('"'),)
+        text = info.read_text(errors="replace")
     except OSError:
-        pass
-    return ()
+        return ()
+    systems = []
+    for line in text.splitlines():
+        line = line.strip()
+        key, _, value = line.partition("=")
+        if key.strip() in ("systemname", "system_name"):
+            systems.append(value.strip().strip('"'))
+        elif line.startswith("[Platform:") and line.endswith("]"):
+            systems.append(line[len("[Platform:") : -1])
+    return tuple(systems)
 
 
 def list_core_files() -> list[CoreFile]:

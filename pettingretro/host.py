@@ -28,6 +28,7 @@ __all__ = [
     "MemoryDescriptor",
     "OptionInfo",
     "SystemInfo",
+    "core_info",
     "step_many",
 ]
 
@@ -626,6 +627,28 @@ class Emulator:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"frame {lib.pr_frame(self._e)}"
         return f"<Emulator {self.system_info.library_name} {self.rom_path.name} {state}>"
+
+
+def core_info(core: str | os.PathLike[str]) -> SystemInfo:
+    """What a core says about itself, without loading a game (loads a private copy briefly)."""
+    path = find_core(core)
+    e = lib.pr_create()
+    if e == ffi.NULL:
+        raise MemoryError("cannot allocate an emulator")
+    try:
+        rc = lib.pr_open_core(e, os.fsencode(path), os.fsencode(_scratch_dir("cores")), b"", os.fsencode(_scratch_dir("saves")), 1)
+        if rc < 0:
+            raise errors.CoreError(_text(lib.pr_error(e)))
+        info = ffi.new("struct pr_info *")
+        lib.pr_get_info(e, info)
+        return SystemInfo(
+            library_name=_text(info.library_name),
+            library_version=_text(info.library_version),
+            valid_extensions=tuple(x for x in _text(info.valid_extensions).split("|") if x),
+            need_fullpath=bool(info.need_fullpath),
+        )
+    finally:
+        lib.pr_destroy(e)
 
 
 def step_many(

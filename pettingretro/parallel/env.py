@@ -247,8 +247,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._frames({0: start}, 4)
         select = extra.get("mode_select")
         if self.mode is not None and select is not None:
-            if self.game.rules is not None and hasattr(self.game.rules, "select_mode"):
-                self.game.rules.select_mode(self, self.mode)
+            if self.game.rules is not None and self.game.rules.select_mode is not Rules.select_mode:
+                self.game.rules.select_mode(self._frames, emu.ram, self.mode)
             else:
                 var = self._vars[select["variable"]]
                 target = self.mode + int(select.get("offset", 0))

@@ -46,6 +46,18 @@ class Rules:
         """Adjust ``rewards`` in place after ``frames`` frames; return True if the game is over."""
         return False
 
+    @staticmethod
+    def select_mode(press: Callable[[Mapping[int, int] | None, int], None], ram: npt.NDArray[np.uint8], mode: int) -> None:
+        """Select ``mode`` where pressing SELECT until a RAM byte matches is not enough.
+
+        Args:
+            press: ``press({port: button_mask}, frames)`` holds buttons for some frames
+                (``press(None, n)`` waits n frames).
+            ram: the live RAM view.
+            mode: the mode to reach.
+        """
+        raise NotImplementedError
+
     def lives(self, values: Mapping[str, int]) -> Sequence[int] | None:
         """Each player's lives (an agent whose lives fall below 0 ends alone), or None."""
         return None
