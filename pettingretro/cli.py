@@ -32,7 +32,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     result = run_demo(steps=args.steps, episodes=args.episodes, video=args.video)
     for agent, value in result.average_rewards.items():
-        print(f"{agent:<10} {result.policies[agent]:<22} average reward {value:+.2f} over {result.episodes} episode(s)")
+        print(
+            f"{agent:<10} {result.policies[agent]:<22} average reward {value:+.2f} over {result.episodes} episode(s)"
+        )
     if result.video is not None:
         print(f"video: {result.video} ({result.frames} frames)")
     return 0
@@ -47,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("demo", help="play Pong with a scripted player against a random one")
     p.add_argument("--steps", type=int, default=2000, help="steps per episode (default 2000)")
     p.add_argument("--episodes", type=int, default=1)
-    p.add_argument("--video", default="pettingretro-demo.mp4", help="video file to write ('' for none)")
+    p.add_argument(
+        "--video", default="pettingretro-demo.mp4", help="video file to write ('' for none)"
+    )
     p.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -199,7 +199,9 @@ class Emulator:
         if not rom_path.is_file():
             raise errors.RomNotFoundError(f"ROM file '{rom_path}' does not exist")
         if not os.access(rom_path, os.R_OK):
-            raise errors.RomNotFoundError(f"ROM file '{rom_path}' is not readable (check its permissions)")
+            raise errors.RomNotFoundError(
+                f"ROM file '{rom_path}' is not readable (check its permissions)"
+            )
         if not 1 <= num_ports <= MAX_PORTS:
             raise ValueError(f"num_ports must be 1..{MAX_PORTS}, got {num_ports}")
         core_name = core_path.name.removesuffix(".so").removesuffix("_libretro")
@@ -245,7 +247,9 @@ class Emulator:
             msg = _text(lib.pr_error(raw))
             exts = ", ".join(self.system_info.valid_extensions) or "?"
             if rom_path.suffix.lstrip(".").lower() not in self.system_info.valid_extensions:
-                msg += f"; '{self.system_info.library_name}' takes .{exts.replace(', ', ', .')} files"
+                msg += (
+                    f"; '{self.system_info.library_name}' takes .{exts.replace(', ', ', .')} files"
+                )
             lib.pr_close(raw)
             self._closed = True
             raise (errors.RomNotFoundError if "cannot open" in msg else errors.RomLoadError)(msg)
@@ -254,7 +258,9 @@ class Emulator:
         if unknown:
             known = ", ".join(sorted(self._option_index())) or "none"
             self.close()
-            raise ValueError(f"core '{core_name}' has no option {unknown[0]!r} (its options: {known})")
+            raise ValueError(
+                f"core '{core_name}' has no option {unknown[0]!r} (its options: {known})"
+            )
         self.av_info = self._av_info()
         if lib.pr_state_size(raw) > 0:
             try:
@@ -336,7 +342,9 @@ class Emulator:
         if not 0 <= mask <= 0xFFFF:
             raise ValueError(f"button mask must fit 16 bits, got {mask}")
         if not 0 <= port < self.num_ports:
-            raise ValueError(f"port {port} does not exist: this emulator has ports 0..{self.num_ports - 1}")
+            raise ValueError(
+                f"port {port} does not exist: this emulator has ports 0..{self.num_ports - 1}"
+            )
         lib.pr_set_buttons(e, port, mask)
 
     def set_analog(self, port: int, index: int, axis: int, value: int) -> None:
@@ -453,7 +461,14 @@ class Emulator:
         h, w = self.screen_shape
         if out is None:
             out = np.empty((h, w, 3), np.uint8)
-        self._check(lib.pr_screen(self._live(), ffi.from_buffer("uint8_t[]", out, require_writable=True), out.nbytes, lib.PR_SCREEN_RGB))
+        self._check(
+            lib.pr_screen(
+                self._live(),
+                ffi.from_buffer("uint8_t[]", out, require_writable=True),
+                out.nbytes,
+                lib.PR_SCREEN_RGB,
+            )
+        )
         return out
 
     def screen_gray(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
@@ -461,7 +476,14 @@ class Emulator:
         h, w = self.screen_shape
         if out is None:
             out = np.empty((h, w), np.uint8)
-        self._check(lib.pr_screen(self._live(), ffi.from_buffer("uint8_t[]", out, require_writable=True), out.nbytes, lib.PR_SCREEN_GRAY))
+        self._check(
+            lib.pr_screen(
+                self._live(),
+                ffi.from_buffer("uint8_t[]", out, require_writable=True),
+                out.nbytes,
+                lib.PR_SCREEN_GRAY,
+            )
+        )
         return out
 
     # ------------------------------------------------------------------ memory
@@ -528,7 +550,9 @@ class Emulator:
         e = self._live()
         size = int(lib.pr_state_size(e))
         if size == 0:
-            raise errors.StateError(f"core '{self.system_info.library_name}' does not support save states")
+            raise errors.StateError(
+                f"core '{self.system_info.library_name}' does not support save states"
+            )
         buf = ffi.new("uint8_t[]", size)
         written = ffi.new("size_t *")
         self._check(lib.pr_save_state(e, buf, size, written))
@@ -567,7 +591,9 @@ class Emulator:
     # ------------------------------------------------------------------ options
 
     def _option_index(self) -> dict[str, int]:
-        return {_text(lib.pr_option_key(self._e, i)): i for i in range(lib.pr_option_count(self._e))}
+        return {
+            _text(lib.pr_option_key(self._e, i)): i for i in range(lib.pr_option_count(self._e))
+        }
 
     def option_info(self, key: str) -> OptionInfo:
         """Everything known about one core option."""
@@ -579,7 +605,10 @@ class Emulator:
         return OptionInfo(
             key=key,
             description=_text(lib.pr_option_desc(self._e, i)),
-            values=tuple(_text(lib.pr_option_value_at(self._e, i, j)) for j in range(lib.pr_option_nvalues(self._e, i))),
+            values=tuple(
+                _text(lib.pr_option_value_at(self._e, i, j))
+                for j in range(lib.pr_option_nvalues(self._e, i))
+            ),
             default=_text(lib.pr_option_default(self._e, i)),
             value=_text(lib.pr_option_value(self._e, i)),
         )
@@ -621,7 +650,7 @@ class Emulator:
         try:
             if self._handle is not None and not self._closed:
                 lib.pr_close(self._e)
-        except Exception:  # noqa: S110 - interpreter shutdown: nothing left to report to
+        except Exception:
             pass
 
     def __repr__(self) -> str:
@@ -636,7 +665,14 @@ def core_info(core: str | os.PathLike[str]) -> SystemInfo:
     if e == ffi.NULL:
         raise MemoryError("cannot allocate an emulator")
     try:
-        rc = lib.pr_open_core(e, os.fsencode(path), os.fsencode(_scratch_dir("cores")), b"", os.fsencode(_scratch_dir("saves")), 1)
+        rc = lib.pr_open_core(
+            e,
+            os.fsencode(path),
+            os.fsencode(_scratch_dir("cores")),
+            b"",
+            os.fsencode(_scratch_dir("saves")),
+            1,
+        )
         if rc < 0:
             raise errors.CoreError(_text(lib.pr_error(e)))
         info = ffi.new("struct pr_info *")
@@ -670,13 +706,17 @@ def step_many(
     """
     n = len(emulators)
     if buttons.shape != (n, MAX_PORTS) or buttons.dtype != np.uint16:
-        raise ValueError(f"buttons must be uint16 of shape ({n}, {MAX_PORTS}), got {buttons.dtype} {buttons.shape}")
+        raise ValueError(
+            f"buttons must be uint16 of shape ({n}, {MAX_PORTS}), got {buttons.dtype} {buttons.shape}"
+        )
     if len({id(x) for x in emulators}) != n:
         raise ValueError("an emulator appears twice: each must step once per call")
     handles = ffi.new("pr_emu *[]", [em._live() for em in emulators])
     rcs = ffi.new("int[]", max(n, 1))
     buf = np.ascontiguousarray(buttons)
-    lib.pr_step_many(handles, n, ffi.from_buffer("uint16_t[]", buf), frames, 1 if video else 0, num_threads, rcs)
+    lib.pr_step_many(
+        handles, n, ffi.from_buffer("uint16_t[]", buf), frames, 1 if video else 0, num_threads, rcs
+    )
     for i, em in enumerate(emulators):
         if rcs[i]:
             em._check(rcs[i])

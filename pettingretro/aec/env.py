@@ -39,6 +39,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
 
     @property
     def unwrapped(self) -> RetroAECEnv:
+        """The env itself: there is no wrapper to look through."""
         return self
 
     def observation_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
@@ -81,7 +82,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
                 raise ValueError(f"{agent!r} has finished: step it with None (got {action!r})")
             self._remove(agent)
             return
-        self._actions[agent] = _check_action(agent, action, self.action_spaces[agent].n)  # type: ignore[attr-defined]
+        self._actions[agent] = _check_action(agent, action, self.par._num_actions)
         self._cumulative_rewards[agent] = 0.0
         self._turn += 1
         if self._turn < len(self._order):
@@ -107,7 +108,13 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
 
     def _remove(self, agent: str) -> None:
         self.agents.remove(agent)
-        for d in (self.rewards, self._cumulative_rewards, self.terminations, self.truncations, self.infos):
+        for d in (
+            self.rewards,
+            self._cumulative_rewards,
+            self.terminations,
+            self.truncations,
+            self.infos,
+        ):
             d.pop(agent, None)
         for a in self.rewards:
             self.rewards[a] = 0.0

@@ -39,5 +39,7 @@ def register_all() -> None:
         base, _, version = module.rpartition("_v")
         env_id = f"pettingretro/{base}-v{version}"
         if env_id not in pettingzoo.parallel_registry:
-            pettingzoo.register("parallel", env_id, entry_point=f"pettingretro.envs.{module}:parallel_env")
+            pettingzoo.register(
+                "parallel", env_id, entry_point=f"pettingretro.envs.{module}:parallel_env"
+            )
             pettingzoo.register("aec", env_id, entry_point=f"pettingretro.envs.{module}:env")

@@ -42,6 +42,8 @@ def game_env_fns(
     def raw_env(**kwargs: Any) -> RetroAECEnv:
         return RetroAECEnv(parallel_env(**kwargs))
 
-    parallel_env.__doc__ = f"The {game.env_name} parallel env; keyword arguments as RetroParallelEnv."
+    parallel_env.__doc__ = (
+        f"The {game.env_name} parallel env; keyword arguments as RetroParallelEnv."
+    )
     raw_env.__doc__ = f"The {game.env_name} AEC env; keyword arguments as RetroParallelEnv."
     return raw_env, parallel_env, raw_env

@@ -39,7 +39,11 @@ def parse_variables(data: Any, where: str) -> dict[str, Variable]:
     for name, spec in info.items():
         if not isinstance(spec, Mapping):
             raise IntegrationError(f"{where}: variable {name!r} must be an object")
-        if "address" not in spec or isinstance(spec["address"], bool) or not isinstance(spec["address"], int):
+        if (
+            "address" not in spec
+            or isinstance(spec["address"], bool)
+            or not isinstance(spec["address"], int)
+        ):
             raise IntegrationError(f"{where}: variable {name!r} needs an integer 'address'")
         try:
             vtype = parse_type(spec.get("type", "|u1"))

@@ -29,7 +29,13 @@ class VarType:
 
     def decode(self, raw: bytes | bytearray | npt.NDArray[np.uint8]) -> int:
         """The value of ``width`` bytes of memory."""
-        lo_mask, hi_mask, cvt = (0xF, 0xF0, 10) if self.repr == "d" else (0xF, 0, 10) if self.repr == "n" else (0xFF, 0, 256)
+        lo_mask, hi_mask, cvt = (
+            (0xF, 0xF0, 10)
+            if self.repr == "d"
+            else (0xF, 0, 10)
+            if self.repr == "n"
+            else (0xFF, 0, 256)
+        )
         value = 0
         for i in range(self.width):
             b = int(raw[i])
@@ -51,7 +57,12 @@ def parse_type(text: str) -> VarType:
     if not isinstance(text, str) or len(text) < 3:
         raise ValueError(f"bad type {text!r}: expected e.g. '|u1', '>d2', '<i4'")
     endian, rep, width_s = text[:-2], text[-2], text[-1]
-    if endian not in _ENDIANS or rep not in _REPRS or not width_s.isdigit() or not 1 <= int(width_s) <= 8:
+    if (
+        endian not in _ENDIANS
+        or rep not in _REPRS
+        or not width_s.isdigit()
+        or not 1 <= int(width_s) <= 8
+    ):
         raise ValueError(
             f"bad type {text!r}: endianness one of | < > = >< <>, representation one of u i d n, width 1-8"
         )

@@ -52,7 +52,9 @@ def _candidates(game: str, files: Iterable[str], ale_name: str | None) -> list[t
     return out
 
 
-def find_rom(game: str, sha1: str | None, *, files: Iterable[str] = ("rom.bin",), ale_name: str | None = None) -> Path:
+def find_rom(
+    game: str, sha1: str | None, *, files: Iterable[str] = ("rom.bin",), ale_name: str | None = None
+) -> Path:
     """The first ROM file for ``game`` whose sha1 matches (any file when ``sha1`` is None).
 
     Raises:

@@ -46,15 +46,22 @@ class Term:
     penalty: float = 0.0
 
     @classmethod
-    def parse(cls, name: str, spec: Any, where: str, default_measurement: str, rewarded: bool) -> Term:
+    def parse(
+        cls, name: str, spec: Any, where: str, default_measurement: str, rewarded: bool
+    ) -> Term:
+        """Parse one variable's spec; ``where`` names the file and key for errors."""
         if not isinstance(spec, Mapping):
             raise ScenarioError(f"{where}: variable {name!r} must map to an object, got {spec!r}")
         measurement = spec.get("measurement", default_measurement)
         if measurement not in MEASUREMENTS:
-            raise ScenarioError(f"{where}: unknown measurement {measurement!r} for {name!r} (use absolute or delta)")
+            raise ScenarioError(
+                f"{where}: unknown measurement {measurement!r} for {name!r} (use absolute or delta)"
+            )
         op = spec.get("op")
         if op is not None and op not in OPS:
-            raise ScenarioError(f"{where}: unknown op {op!r} for {name!r} (one of {', '.join(OPS)})")
+            raise ScenarioError(
+                f"{where}: unknown op {op!r} for {name!r} (one of {', '.join(OPS)})"
+            )
         return cls(
             variable=name,
             measurement=measurement,
@@ -65,10 +72,12 @@ class Term:
         )
 
     def measure(self, values: Mapping[str, int], deltas: Mapping[str, int]) -> int:
+        """The measured value, after the op when there is one."""
         v = deltas[self.variable] if self.measurement == "delta" else values[self.variable]
         return OPS[self.op](v, self.reference) if self.op else v
 
     def reward_for(self, values: Mapping[str, int], deltas: Mapping[str, int]) -> float:
+        """The measured value times ``reward`` (when positive) or ``penalty`` (when negative)."""
         m = self.measure(values, deltas)
         return m * self.penalty if m < 0 else m * self.reward if m > 0 else 0.0
 
@@ -82,6 +91,7 @@ class RewardSpec:
     script: str | None = None
 
     def __call__(self, values: Mapping[str, int], deltas: Mapping[str, int]) -> float:
+        """The player's reward for one step."""
         total = 0.0
         if self.time is not None:
             m = OPS[self.time.op](1, self.time.reference) if self.time.op else 1
@@ -101,6 +111,7 @@ class DoneNode:
     script: str | None = None
 
     def __call__(self, values: Mapping[str, int], deltas: Mapping[str, int]) -> bool:
+        """Whether the condition holds."""
         results = [t.measure(values, deltas) > 0 for t in self.terms]
         results += [n(values, deltas) for n in self.nodes]
         if self.condition == "all":
@@ -109,6 +120,7 @@ class DoneNode:
 
     @property
     def empty(self) -> bool:
+        """True when the node checks nothing (stable-retro's 'never done')."""
         return not self.terms and not self.nodes and self.script is None
 
 
@@ -123,7 +135,9 @@ def _parse_done(spec: Any, where: str) -> DoneNode:
     if not isinstance(variables, Mapping) or not isinstance(nodes, Mapping):
         raise ScenarioError(f"{where}: done 'variables' and 'nodes' must be objects")
     return DoneNode(
-        terms=tuple(Term.parse(k, v, f"{where} done", "absolute", False) for k, v in variables.items()),
+        terms=tuple(
+            Term.parse(k, v, f"{where} done", "absolute", False) for k, v in variables.items()
+        ),
         nodes=tuple(_parse_done(v, f"{where} done node {k!r}") for k, v in nodes.items()),
         condition=condition,
         script=spec.get("script"),
@@ -138,8 +152,12 @@ def _parse_reward(spec: Any, where: str) -> RewardSpec:
         raise ScenarioError(f"{where}: reward 'variables' must be an object")
     time = spec.get("time")
     return RewardSpec(
-        terms=tuple(Term.parse(k, v, f"{where} reward", "delta", True) for k, v in variables.items()),
-        time=Term.parse("<time>", time, f"{where} reward time", "delta", True) if time is not None else None,
+        terms=tuple(
+            Term.parse(k, v, f"{where} reward", "delta", True) for k, v in variables.items()
+        ),
+        time=Term.parse("<time>", time, f"{where} reward time", "delta", True)
+        if time is not None
+        else None,
         script=spec.get("script"),
     )
 

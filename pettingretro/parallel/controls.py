@@ -44,14 +44,19 @@ class Binding:
 
     @classmethod
     def parse(cls, spec: Mapping[str, Any], where: str) -> Binding:
+        """Parse a binding from metadata.json; ``where`` names it for errors."""
         if "port" in spec and "paddle" not in spec:
             port = int(spec["port"])
             fire = spec.get("fire", [port, "B"])
             return cls(port=port, fire=(int(fire[0]), str(fire[1])))
         if "paddle" in spec:
             fire = spec.get("fire")
-            return cls(paddle=int(spec["paddle"]), fire=(int(fire[0]), str(fire[1])) if fire else None)
-        raise ValueError(f"{where}: an agent binding needs 'port' (joystick) or 'paddle', got {dict(spec)!r}")
+            return cls(
+                paddle=int(spec["paddle"]), fire=(int(fire[0]), str(fire[1])) if fire else None
+            )
+        raise ValueError(
+            f"{where}: an agent binding needs 'port' (joystick) or 'paddle', got {dict(spec)!r}"
+        )
 
 
 class Controls:
@@ -63,7 +68,9 @@ class Controls:
         paddle_speed: resistance change per frame of LEFT (+) and RIGHT (-), as in ALE.
     """
 
-    def __init__(self, bindings: Sequence[Binding], actions: Sequence[int], paddle_speed: int = 23000) -> None:
+    def __init__(
+        self, bindings: Sequence[Binding], actions: Sequence[int], paddle_speed: int = 23000
+    ) -> None:
         self.bindings = tuple(bindings)
         self.actions = tuple(actions)
         self.num_paddles = 1 + max((b.paddle for b in bindings if b.paddle is not None), default=-1)
@@ -86,7 +93,9 @@ class Controls:
                     self.masks[a, i, b.fire[0]] |= 1 << Button[b.fire[1]]
         self._rows = np.arange(n)
 
-    def apply(self, action_index: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+    def apply(
+        self, action_index: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index."""
         masks = np.bitwise_or.reduce(self.masks[self._rows, action_index], axis=0)
         deltas = self.deltas[self._rows, action_index].sum(axis=0, dtype=np.int32)

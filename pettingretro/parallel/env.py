@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,7 +43,9 @@ def _check_action(agent: str, action: Any, n: int) -> int:
             )
         action = action.reshape(()).item()
     if not isinstance(action, (int, np.integer)):
-        raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {type(action).__name__} {action!r}")
+        raise ValueError(
+            f"action for {agent!r} must be an integer in [0, {n}), got {type(action).__name__} {action!r}"
+        )
     a = int(action)
     if not 0 <= a < n:
         raise ValueError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
@@ -110,11 +113,15 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {', '.join(OBS_TYPES)}, got {obs_type!r}")
         if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(f"render_mode must be None or one of {', '.join(RENDER_MODES)}, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be None or one of {', '.join(RENDER_MODES)}, got {render_mode!r}"
+            )
         if not isinstance(frameskip, int) or frameskip < 1:
             raise ValueError(f"frameskip must be a positive integer, got {frameskip!r}")
         if not 0.0 <= repeat_action_probability <= 1.0:
-            raise ValueError(f"repeat_action_probability must be in [0, 1], got {repeat_action_probability}")
+            raise ValueError(
+                f"repeat_action_probability must be in [0, 1], got {repeat_action_probability}"
+            )
         if not isinstance(max_cycles, int) or max_cycles < 1:
             raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
 
@@ -122,7 +129,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         spec = game.spec
         extra = spec.extra
         kw = {**game.defaults, **game_kwargs}
-        self.num_players = game.players(num_players if num_players is not None else kw.pop("num_players", None))
+        self.num_players = game.players(
+            num_players if num_players is not None else kw.pop("num_players", None)
+        )
         kw.pop("num_players", None)
         chosen = mode_num if mode_num is not None else mode
         if chosen is None and game.mode_for is not None:
@@ -148,10 +157,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.possible_agents = game.agent_names(self.num_players)
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
-        action_ids = list(range(len(ALE_ACTIONS))) if full_action_space else list(extra.get("actions", range(18)))
+        action_ids = (
+            list(range(len(ALE_ACTIONS)))
+            if full_action_space
+            else list(extra.get("actions", range(18)))
+        )
         self.controls = Controls(
             game.bindings(self.num_players),
-            action_ids + [0],  # one hidden extra row: NOOP, for agents that are gone
+            [*action_ids, 0],  # one hidden extra row: NOOP, for agents that are gone
             paddle_speed=int(extra.get("paddles", {}).get("speed", 23000)),
         )
         self._num_actions = len(action_ids)
@@ -167,8 +180,15 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core_name = core if core is not None else extra.get("core")
         if core_name is None:
             raise IntegrationError(f"{spec.path / 'metadata.json'}: no 'core' given")
-        self.rom_path = Path(rom) if rom is not None else find_rom(
-            spec.name, rom_info.get("sha1"), files=rom_info.get("files", ("rom.bin",)), ale_name=rom_info.get("ale")
+        self.rom_path = (
+            Path(rom)
+            if rom is not None
+            else find_rom(
+                spec.name,
+                rom_info.get("sha1"),
+                files=rom_info.get("files", ("rom.bin",)),
+                ale_name=rom_info.get("ale"),
+            )
         )
         self.emu = Emulator(core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
         self.rambase = int(extra.get("rambase", 0))
@@ -179,8 +199,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         paddles = extra.get("paddles")
         if paddles and self.controls.num_paddles:
             lo, hi = paddles["range"]
-            self.emu.paddles_config(paddles["state_offsets"][: self.controls.num_paddles], int(lo), int(hi))
-            self._paddle_center = int(paddles.get("center", (int(lo) + int(hi)) // 2))
+            self.emu.paddles_config(
+                paddles["state_offsets"][: self.controls.num_paddles], int(lo), int(hi)
+            )
+            self._paddle_center: int | None = int(paddles.get("center", (int(lo) + int(hi)) // 2))
         else:
             self._paddle_center = None
         self._setup()
@@ -193,7 +215,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         else:
             space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
         self.observation_spaces = {a: space for a in self.possible_agents}
-        self.action_spaces = {a: gymnasium.spaces.Discrete(self._num_actions) for a in self.possible_agents}
+        self.action_spaces = {
+            a: gymnasium.spaces.Discrete(self._num_actions) for a in self.possible_agents
+        }
         self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
@@ -235,7 +259,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         """Bring the game to the start of an episode once, then keep that state for every reset."""
         assert self.emu is not None
         emu = self.emu
-        key = (self.game.folder, str(emu.core_path), str(self.rom_path), self.num_players, self.mode)
+        key = (
+            self.game.folder,
+            str(emu.core_path),
+            str(self.rom_path),
+            self.num_players,
+            self.mode,
+        )
         if self._paddle_center is not None:
             emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
         if key in _SETUP_CACHE:
@@ -281,7 +311,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         emu = self._live()
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
-        key = (self.game.folder, str(emu.core_path), str(self.rom_path), self.num_players, self.mode)
+        key = (
+            self.game.folder,
+            str(emu.core_path),
+            str(self.rom_path),
+            self.num_players,
+            self.mode,
+        )
         emu.load_state(_SETUP_CACHE[key])
         if self._paddle_center is not None:
             emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
@@ -307,7 +343,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         assert self.emu is not None
         if self.obs_type == "ram":
             self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
-            return self.emu.ram.copy()
+            ram: npt.NDArray[np.uint8] = self.emu.ram.copy()
+            return ram
         out = np.empty(self._obs_shape, np.uint8)
         self.emu.step_into(masks, frames, out, gray=self.obs_type == "grayscale_image")
         return out
@@ -344,13 +381,17 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 else "every agent has finished: call reset() to start a new episode"
             )
         if not isinstance(actions, Mapping):
-            raise ValueError(f"actions must be a dict of agent -> action, got {type(actions).__name__}")
+            raise ValueError(
+                f"actions must be a dict of agent -> action, got {type(actions).__name__}"
+            )
         idx = np.full(self.num_players, self._noop_row, np.intp)
         live = self.agents
         for agent, action in actions.items():
             i = self._index.get(agent)
             if i is None:
-                raise ValueError(f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}")
+                raise ValueError(
+                    f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}"
+                )
             if agent not in live:
                 continue
             idx[i] = _check_action(agent, action, self._num_actions)
@@ -376,7 +417,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         rewards = np.zeros(n, np.float64)
         for p in range(min(n, len(specs))):
             rewards[p] = specs[p](values, deltas_v)
-        game_over = self._scenario.done(values, deltas_v) if not self._scenario.done.empty else False
+        game_over = (
+            self._scenario.done(values, deltas_v) if not self._scenario.done.empty else False
+        )
         game_over = self._rules.step(values, deltas_v, rewards, self.frameskip) or game_over
         lives = self._rules.lives(values)
         truncated = self._cycles >= self.max_cycles
@@ -419,7 +462,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     def state(self) -> npt.NDArray[np.uint8]:
         """The global state: a copy of the console's RAM."""
-        return self._live().ram.copy()
+        ram: npt.NDArray[np.uint8] = self._live().ram.copy()
+        return ram
 
     def render(self) -> npt.NDArray[np.uint8] | None:
         """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""
@@ -434,7 +478,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self._window is None:
             from pettingretro.utils.window import Window
 
-            self._window = Window(self.metadata["name"], frame.shape[1], frame.shape[0])
+            self._window = Window(str(self.metadata["name"]), frame.shape[1], frame.shape[0])
         self._window.show(frame)
         return None
 
@@ -448,7 +492,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     def _live(self) -> Emulator:
         if self.emu is None or self.emu.closed:
-            raise EnvStateError(f"this {self.metadata.get('name', 'env')} env was closed; make a new one")
+            raise EnvStateError(
+                f"this {self.metadata.get('name', 'env')} env was closed; make a new one"
+            )
         return self.emu
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -456,10 +502,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         return (_rebuild, (self.game, self._kwargs))
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # at interpreter shutdown there is no one to tell
             self.close()
-        except Exception:  # noqa: S110 - interpreter shutdown
-            pass
 
 
 def _rebuild(game: GameDef, kwargs: dict[str, Any]) -> RetroParallelEnv:

@@ -47,7 +47,11 @@ class Rules:
         return False
 
     @staticmethod
-    def select_mode(press: Callable[[Mapping[int, int] | None, int], None], ram: npt.NDArray[np.uint8], mode: int) -> None:
+    def select_mode(
+        press: Callable[[Mapping[int, int] | None, int], None],
+        ram: npt.NDArray[np.uint8],
+        mode: int,
+    ) -> None:
         """Select ``mode`` where pressing SELECT until a RAM byte matches is not enough.
 
         Args:
@@ -92,7 +96,9 @@ class GameDef:
         choices = [int(x) for x in info.get("choices", [2])]
         n = int(requested if requested is not None else info.get("default", choices[0]))
         if n not in choices:
-            raise ValueError(f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}")
+            raise ValueError(
+                f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}"
+            )
         return n
 
     def bindings(self, num_players: int) -> list[Binding]:
@@ -100,14 +106,19 @@ class GameDef:
         agents = self.spec.extra.get("agents", {})
         spec = agents.get(str(num_players))
         if spec is None:
-            raise IntegrationError(f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players")
-        return [Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]") for i, b in enumerate(spec)]
+            raise IntegrationError(
+                f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players"
+            )
+        return [
+            Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]")
+            for i, b in enumerate(spec)
+        ]
 
     def agent_names(self, num_players: int) -> list[str]:
         """PettingZoo Atari's agent names: first_0, second_0, ..."""
         return [f"{AGENT_NAMES[i]}_0" for i in range(num_players)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(folder: str) -> GameSpec:
     return load_game(ENVS_DIR / folder)

@@ -1,0 +1,1 @@
+"""Utilities around the envs: demo, policies, video, window."""

@@ -22,7 +22,9 @@ class DemoResult:
     video: Path | None
 
 
-def run_demo(steps: int = 2000, episodes: int = 1, video: str | None = "pettingretro-demo.mp4", seed: int = 0) -> DemoResult:
+def run_demo(
+    steps: int = 2000, episodes: int = 1, video: str | None = "pettingretro-demo.mp4", seed: int = 0
+) -> DemoResult:
     """Play pong_v0: ``first_0`` follows the ball, ``second_0`` acts at random.
 
     Args:

@@ -22,7 +22,9 @@ class Window:
         try:
             import pygame
         except ImportError:
-            raise PettingRetroError("render_mode='human' needs pygame: `pip install pygame`") from None
+            raise PettingRetroError(
+                "render_mode='human' needs pygame: `pip install pygame`"
+            ) from None
         self.pg: Any = pygame
         pygame.display.init()
         try:
@@ -40,7 +42,9 @@ class Window:
     def show(self, frame: npt.NDArray[np.uint8]) -> None:
         """Draw one (H, W, 3) frame."""
         pg = self.pg
-        img = pg.image.frombuffer(np.ascontiguousarray(frame).tobytes(), (frame.shape[1], frame.shape[0]), "RGB")
+        img = pg.image.frombuffer(
+            np.ascontiguousarray(frame).tobytes(), (frame.shape[1], frame.shape[0]), "RGB"
+        )
         self.surface.blit(pg.transform.scale(img, self.size), (0, 0))
         pg.display.flip()
         pg.event.pump()

@@ -57,8 +57,8 @@ def test_pickle_round_trip(name: str) -> None:
     mod = load(name)
     env1 = mod.parallel_env(obs_type="ram")
     env2 = pickle.loads(pickle.dumps(env1))
-    o1, _ = env1.reset(seed=7)
-    o2, _ = env2.reset(seed=7)
+    env1.reset(seed=7)
+    env2.reset(seed=7)
     rng = np.random.default_rng(0)
     for _ in range(10):
         acts = {a: int(rng.integers(env1.action_space(a).n)) for a in env1.agents}

@@ -19,7 +19,7 @@ def rollout(env, seed: int, steps: int = 200) -> list[str]:
         if not env.agents:
             break
         acts = {a: int(rng.integers(env.action_space(a).n)) for a in env.agents}
-        obs, rew, term, trunc, _ = env.step(acts)
+        obs, rew, *_ = env.step(acts)
         first = next(iter(obs.values()))
         out.append(hashlib.sha1(first.tobytes() + repr(sorted(rew.items())).encode()).hexdigest())
     return out

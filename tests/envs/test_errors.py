@@ -25,9 +25,16 @@ def test_step_before_reset() -> None:
 
 @pytest.mark.parametrize(
     ("action", "match"),
-    [(6, "outside its Discrete"), (-1, "outside"), (1.5, "must be an integer"), (True, "must be an integer"),
-     (np.array([1, 2]), "array"), ("FIRE", "must be an integer"), (np.float32(1.0), "must be an integer"),
-     (float("nan"), "must be an integer")],
+    [
+        (6, "outside its Discrete"),
+        (-1, "outside"),
+        (1.5, "must be an integer"),
+        (True, "must be an integer"),
+        (np.array([1, 2]), "array"),
+        ("FIRE", "must be an integer"),
+        (np.float32(1.0), "must be an integer"),
+        (float("nan"), "must be an integer"),
+    ],
 )
 def test_bad_actions(env, action, match: str) -> None:
     env.reset()

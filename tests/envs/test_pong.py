@@ -49,7 +49,7 @@ def test_stalling_server_is_penalised_alone() -> None:
             break
     assert totals == {"first_0": 1.0, "second_0": -1.0}
     penalties = []
-    for t in range(400):  # now first_0 holds the ball without serving
+    for _ in range(400):  # now first_0 holds the ball without serving
         rew = env.step({"first_0": RIGHT, "second_0": NOOP})[1]
         if any(rew.values()):
             penalties.append(rew)
@@ -67,8 +67,12 @@ def test_each_agent_moves_only_its_own_paddle() -> None:
                 env.step({a: (RIGHT if a == mover else NOOP) for a in env.agents})
             after = env.emu.paddles
             i = env.possible_agents.index(mover)
-            assert after[i] == before[i] - 5 * 23000, "RIGHT lowers resistance by ALE's 23000 a frame"
-            assert [v for j, v in enumerate(after) if j != i] == [v for j, v in enumerate(before) if j != i]
+            assert after[i] == before[i] - 5 * 23000, (
+                "RIGHT lowers resistance by ALE's 23000 a frame"
+            )
+            assert [v for j, v in enumerate(after) if j != i] == [
+                v for j, v in enumerate(before) if j != i
+            ]
 
 
 def test_four_player_paddles_reach_the_game() -> None:

@@ -42,7 +42,9 @@ def run(emu: Emulator, masks: np.ndarray) -> list[str]:
 
 
 @pytest.mark.parametrize(("core", "game"), REAL)
-def test_real_content_runs_and_draws(core: str, game: str, ale_roms: Path, airstriker: Path) -> None:
+def test_real_content_runs_and_draws(
+    core: str, game: str, ale_roms: Path, airstriker: Path
+) -> None:
     with Emulator(core, rom_for(core, game, ale_roms, airstriker)) as emu:
         assert emu.av_info.fps == pytest.approx(60, abs=1)
         emu.set_buttons(0, 1 << Button.START)
@@ -91,11 +93,15 @@ def test_both_ports_reach_an_atari_game(game: str, ale_roms: Path) -> None:
     baseline.close()
 
 
-STATE_CASES = [("stella", "space_invaders"), ("stella", "boxing")] + [(c, "airstriker") for c in GENESIS_CORES]
+STATE_CASES = [("stella", "space_invaders"), ("stella", "boxing")] + [
+    (c, "airstriker") for c in GENESIS_CORES
+]
 
 
 @pytest.mark.parametrize(("core", "game"), STATE_CASES)
-def test_state_moves_between_instances(core: str, game: str, ale_roms: Path, airstriker: Path) -> None:
+def test_state_moves_between_instances(
+    core: str, game: str, ale_roms: Path, airstriker: Path
+) -> None:
     rom = rom_for(core, game, ale_roms, airstriker)
     masks = random_masks(7, 300)
     with Emulator(core, rom) as a, Emulator(core, rom) as b:
@@ -107,8 +113,13 @@ def test_state_moves_between_instances(core: str, game: str, ale_roms: Path, air
         np.testing.assert_array_equal(a.screen_rgb(), b.screen_rgb())
 
 
-@pytest.mark.parametrize(("core", "game"), [("stella", "pong"), ("stella", "space_invaders"), ("genesis_plus_gx", "airstriker")])
-def test_reset_is_history_independent(core: str, game: str, ale_roms: Path, airstriker: Path) -> None:
+@pytest.mark.parametrize(
+    ("core", "game"),
+    [("stella", "pong"), ("stella", "space_invaders"), ("genesis_plus_gx", "airstriker")],
+)
+def test_reset_is_history_independent(
+    core: str, game: str, ale_roms: Path, airstriker: Path
+) -> None:
     """Whatever was held before reset(), the same inputs after it give the same game."""
     rom = rom_for(core, game, ale_roms, airstriker)
     after = random_masks(3, 300)
@@ -130,7 +141,15 @@ def test_reset_is_history_independent(core: str, game: str, ale_roms: Path, airs
 def test_stella_reports_incomplete_states(ale_roms: Path) -> None:
     with Emulator("stella", ale_roms / "pong.bin") as emu:
         assert emu.state_complete is False
-    with Emulator("genesis_plus_gx", ale_roms.parent.parent / "stable_retro" / "data" / "stable" / "Airstriker-Genesis-v0" / "rom.md") as emu:
+    with Emulator(
+        "genesis_plus_gx",
+        ale_roms.parent.parent
+        / "stable_retro"
+        / "data"
+        / "stable"
+        / "Airstriker-Genesis-v0"
+        / "rom.md",
+    ) as emu:
         assert emu.state_complete is True
 
 
@@ -153,7 +172,9 @@ def test_core_options_defaults_and_overrides(airstriker: Path) -> None:
             emu.set_option("genesis_plus_gx_region_detect", "mars")
         with pytest.raises(ValueError, match="has no option"):
             emu.set_option("no_such_option", "1")
-    with Emulator("genesis_plus_gx", airstriker, options={"genesis_plus_gx_region_detect": "pal"}) as emu:
+    with Emulator(
+        "genesis_plus_gx", airstriker, options={"genesis_plus_gx_region_detect": "pal"}
+    ) as emu:
         assert emu.options["genesis_plus_gx_region_detect"] == "pal"
         assert emu.av_info.fps == pytest.approx(50, abs=0.5), "PAL runs at 50 frames per second"
     with pytest.raises(ValueError, match="has no option 'bogus'"):
@@ -184,7 +205,10 @@ def test_screen_written_into_caller_buffer(ale_roms: Path) -> None:
 
 def test_step_into_matches_step_then_screen(ale_roms: Path) -> None:
     masks = random_masks(11, 50)
-    with Emulator("stella", ale_roms / "boxing.bin") as a, Emulator("stella", ale_roms / "boxing.bin") as b:
+    with (
+        Emulator("stella", ale_roms / "boxing.bin") as a,
+        Emulator("stella", ale_roms / "boxing.bin") as b,
+    ):
         h, w = 210, 160
         out = np.zeros((h, w, 3), np.uint8)
         gray = np.zeros((h, w), np.uint8)
