@@ -114,3 +114,49 @@ class Variable:
         if self.mask is not None:
             value &= self.mask
         return value
+
+
+def _byte_tables() -> npt.NDArray[np.int64]:
+    b = np.arange(256)
+    signed = np.where(b >= 128, b - 256, b)
+    bcd = (b & 0xF) % 10 + ((b >> 4) % 10) * 10
+    nibble = (b & 0xF) % 10
+    return np.stack([b, signed, bcd, nibble]).astype(np.int64)
+
+
+_BYTE_TABLES = _byte_tables()
+_KIND = {"u": 0, "i": 1, "d": 2, "n": 3}
+
+
+class Reader:
+    """Reads many variables at once: one table lookup for every single-byte variable.
+
+    Args:
+        variables: the variables to read.
+        base: the address of memory's first byte.
+    """
+
+    def __init__(self, variables: dict[str, Variable], base: int = 0) -> None:
+        self.base = base
+        single = [v for v in variables.values() if v.type.width == 1]
+        self.names = [v.name for v in single]
+        self.index = np.array([v.address - base for v in single], np.intp)
+        self.kind = np.array([_KIND[v.type.repr] for v in single], np.intp)
+        self.mask = np.array([v.mask if v.mask is not None else -1 for v in single], np.int64)
+        self.masked = bool((self.mask != -1).any())
+        self.wide = [v for v in variables.values() if v.type.width != 1]
+
+    def read(self, memory: npt.NDArray[np.uint8]) -> dict[str, int]:
+        """Every variable's value, by name."""
+        if len(self.index) and (self.index.min() < 0 or self.index.max() >= len(memory)):
+            bad = self.names[int(np.argmax((self.index < 0) | (self.index >= len(memory))))]
+            raise IndexError(
+                f"variable {bad!r} lies outside memory of {len(memory)} bytes at {self.base:#x}"
+            )
+        vals = _BYTE_TABLES[self.kind, memory[self.index]]
+        if self.masked:
+            vals = vals & self.mask
+        out = dict(zip(self.names, vals.tolist(), strict=True))
+        for v in self.wide:
+            out[v.name] = v.read(memory, self.base)
+        return out

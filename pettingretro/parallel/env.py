@@ -16,6 +16,7 @@ from pettingzoo.utils.env import ParallelEnv
 from pettingretro.errors import PettingRetroError
 from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
+from pettingretro.integration.memory import Reader
 from pettingretro.integration.roms import find_rom
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
@@ -193,6 +194,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.emu = Emulator(core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
         self.rambase = int(extra.get("rambase", 0))
         self._vars = dict(spec.variables)
+        self._reader = Reader(self._vars, self.rambase)
         self._scenario = spec.scenario
         self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
 
@@ -222,6 +224,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._idx = self._prev.copy()
         self._cycles = 0
         self._needs_reset = True
         self._obs: npt.NDArray[np.uint8] | None = None
@@ -351,8 +354,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     def _read_values(self) -> dict[str, int]:
         assert self.emu is not None
-        ram = self.emu.ram
-        return {name: v.read(ram, self.rambase) for name, v in self._vars.items()}
+        return self._reader.read(self.emu.ram)
 
     def step(
         self, actions: Mapping[str, Any]
@@ -384,7 +386,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
-        idx = np.full(self.num_players, self._noop_row, np.intp)
+        idx = self._idx
+        idx.fill(self._noop_row)
         live = self.agents
         for agent, action in actions.items():
             i = self._index.get(agent)
@@ -401,7 +404,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 i = self._index[agent]
                 if sticky[i] and self._prev[i] != self._noop_row:
                     idx[i] = self._prev[i]
-        self._prev = idx
+        self._prev[:] = idx
         masks, deltas = self.controls.apply(idx)
         if self._paddle_center is not None:
             emu.paddles_move(deltas)
