@@ -1,0 +1,21 @@
+"""Quadrapong (Video Olympics, Atari 2600): four paddles, one per wall, in two teams of two."""
+
+from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._rules import PongRules
+
+
+def mode_for(num_players: int) -> int:
+    """PettingZoo's quadrapong: mode 33, four players only."""
+    if num_players != 4:
+        raise ValueError(f"quadrapong is played by 4 players, not {num_players}")
+    return 33
+
+
+env, parallel_env, raw_env = game_env_fns(
+    "pong",
+    version=0,
+    name="quadrapong",
+    rules=PongRules,
+    mode_for=mode_for,
+    defaults={"num_players": 4},
+)
