@@ -1317,6 +1317,12 @@ int pr_load_state(pr_emu *e, const uint8_t *src, size_t size) {
     if (n == 0)
         return fail(e, PR_EUNSUPPORTED, "core '%s' does not support save states",
                     e->sysinfo.library_name);
+    /* stable-retro pads some states with zeros (its Stella states are 512 bytes for 481) */
+    if (size > n) {
+        size_t i = n;
+        while (i < size && src[i] == 0) i++;
+        if (i == size) size = n;
+    }
     if (size != n && !(e->quirks & (RETRO_SERIALIZATION_QUIRK_CORE_VARIABLE_SIZE |
                                      RETRO_SERIALIZATION_QUIRK_FRONT_VARIABLE_SIZE)))
         return fail(e, PR_ESTATE,

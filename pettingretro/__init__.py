@@ -12,3 +12,17 @@ def _register() -> None:
 
 
 _register()
+
+
+def parallel_env(*args: object, **kwargs: object) -> object:
+    """A parallel env for any stable-retro integration or ROM; see :func:`pettingretro.make.parallel_env`."""
+    from pettingretro.make import parallel_env as make
+
+    return make(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def env(*args: object, **kwargs: object) -> object:
+    """An AEC env for any stable-retro integration or ROM; see :func:`pettingretro.make.env`."""
+    from pettingretro.make import env as make
+
+    return make(*args, **kwargs)  # type: ignore[arg-type]

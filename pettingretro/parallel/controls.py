@@ -62,41 +62,77 @@ class Binding:
 class Controls:
     """Per-agent lookup tables from action index to port masks and paddle deltas.
 
+    Build one with :meth:`ale` (Atari games: ALE's 18 actions) or :meth:`buttons` (any console:
+    stable-retro's button combinations).
+
     Args:
         bindings: one per agent, in agent order.
-        actions: the ALE action ids each agent's Discrete space indexes (the minimal set, or 0..17).
-        paddle_speed: resistance change per frame of LEFT (+) and RIGHT (-), as in ALE.
+        masks: (agents, actions, MAX_PORTS) uint16: the ports' buttons each action holds.
+        deltas: (agents, actions, paddles) int32: each paddle's motion per frame.
+        actions: what each action index means (ALE ids, or button-name tuples).
     """
 
     def __init__(
-        self, bindings: Sequence[Binding], actions: Sequence[int], paddle_speed: int = 23000
+        self,
+        bindings: Sequence[Binding],
+        masks: npt.NDArray[np.uint16],
+        deltas: npt.NDArray[np.int32],
+        actions: Sequence[Any],
     ) -> None:
         self.bindings = tuple(bindings)
         self.actions = tuple(actions)
+        self.masks = masks
+        self.deltas = deltas
         self.num_paddles = 1 + max((b.paddle for b in bindings if b.paddle is not None), default=-1)
-        n, k = len(bindings), len(self.actions)
-        self.masks = np.zeros((n, k, MAX_PORTS), np.uint16)
-        self.deltas = np.zeros((n, k, max(self.num_paddles, 1)), np.int32)
+        n, k = masks.shape[:2]
+        self._rows = np.arange(n)
+        # every joint action's masks and deltas, precomputed while the table stays small
+        self._stride = k ** np.arange(n)
+        self._joint: tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]] | None = None
+        if k**n <= 1 << 16:
+            codes = np.indices((k,) * n).reshape(n, -1)[::-1]  # codes[a] = agent a's index
+            jm = np.bitwise_or.reduce(self.masks[self._rows[:, None], codes], axis=0)
+            jd = self.deltas[self._rows[:, None], codes].sum(axis=0, dtype=np.int32)
+            self._joint = (np.ascontiguousarray(jm), np.ascontiguousarray(jd))
+
+    @classmethod
+    def ale(cls, bindings: Sequence[Binding], actions: Sequence[int], paddle_speed: int = 23000) -> Controls:
+        """ALE's actions: joystick directions and FIRE, or paddle motion (LEFT +, RIGHT -)."""
+        n, k = len(bindings), len(actions)
+        num_paddles = 1 + max((b.paddle for b in bindings if b.paddle is not None), default=-1)
+        masks = np.zeros((n, k, MAX_PORTS), np.uint16)
+        deltas = np.zeros((n, k, max(num_paddles, 1)), np.int32)
         for a, b in enumerate(bindings):
-            for i, ale_id in enumerate(self.actions):
+            for i, ale_id in enumerate(actions):
                 parts = action_parts(ALE_ACTIONS[ale_id])
                 if b.port is not None:
                     for d in _DIRS:
                         if d in parts:
-                            self.masks[a, i, b.port] |= 1 << Button[d]
+                            masks[a, i, b.port] |= 1 << Button[d]
                 elif b.paddle is not None:
                     if "RIGHT" in parts:
-                        self.deltas[a, i, b.paddle] -= paddle_speed
+                        deltas[a, i, b.paddle] -= paddle_speed
                     if "LEFT" in parts:
-                        self.deltas[a, i, b.paddle] += paddle_speed
+                        deltas[a, i, b.paddle] += paddle_speed
                 if "FIRE" in parts and b.fire is not None:
-                    self.masks[a, i, b.fire[0]] |= 1 << Button[b.fire[1]]
-        self._rows = np.arange(n)
+                    masks[a, i, b.fire[0]] |= 1 << Button[b.fire[1]]
+        return cls(bindings, masks, deltas, actions)
 
-    def apply(
-        self, action_index: npt.NDArray[np.intp]
-    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+    @classmethod
+    def buttons(cls, ports: Sequence[int], combos: Sequence[int], names: Sequence[Any] = ()) -> Controls:
+        """Console buttons: action i holds joypad mask ``combos[i]`` on the agent's port."""
+        n, k = len(ports), len(combos)
+        masks = np.zeros((n, k, MAX_PORTS), np.uint16)
+        for a, port in enumerate(ports):
+            masks[a, :, port] = np.asarray(combos, np.uint16)
+        deltas = np.zeros((n, k, 1), np.int32)
+        return cls([Binding(port=p) for p in ports], masks, deltas, names or combos)
+
+    def apply(self, action_index: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index."""
+        if self._joint is not None:
+            code = int(action_index @ self._stride)
+            return self._joint[0][code], self._joint[1][code]
         masks = np.bitwise_or.reduce(self.masks[self._rows, action_index], axis=0)
         deltas = self.deltas[self._rows, action_index].sum(axis=0, dtype=np.int32)
         return masks, deltas

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import itertools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,13 +15,14 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
-from pettingretro.errors import PettingRetroError
+from pettingretro.errors import PettingRetroError, StateError
 from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import Reader
 from pettingretro.integration.roms import find_rom
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
-from pettingretro.parallel.game import GameDef, Rules
+from pettingretro.integration.systems import system_for_rom, system_of_game
+from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 RENDER_MODES = ("human", "rgb_array")
@@ -93,6 +96,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core: str | os.PathLike[str] | None = None,
         rom: str | os.PathLike[str] | None = None,
         core_options: Mapping[str, str] | None = None,
+        state: str | None = None,
         **game_kwargs: Any,
     ) -> None:
         self._kwargs = dict(
@@ -108,6 +112,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             core=core,
             rom=rom,
             core_options=core_options,
+            state=state,
             **game_kwargs,
         )
         self.emu: Emulator | None = None
@@ -158,47 +163,23 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.possible_agents = game.agent_names(self.num_players)
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
-        action_ids = (
-            list(range(len(ALE_ACTIONS)))
-            if full_action_space
-            else list(extra.get("actions", range(18)))
-        )
-        self.controls = Controls(
-            game.bindings(self.num_players),
-            [*action_ids, 0],  # one hidden extra row: NOOP, for agents that are gone
-            paddle_speed=int(extra.get("paddles", {}).get("speed", 23000)),
-        )
-        self._num_actions = len(action_ids)
-        self._noop_row = len(action_ids)
         self.metadata = {
             "render_modes": list(RENDER_MODES),
             "render_fps": 60,
             "name": game.env_name,
             "is_parallelizable": True,
         }
-
-        rom_info = extra.get("rom", {})
-        core_name = core if core is not None else extra.get("core")
-        if core_name is None:
-            raise IntegrationError(f"{spec.path / 'metadata.json'}: no 'core' given")
-        self.rom_path = (
-            Path(rom)
-            if rom is not None
-            else find_rom(
-                spec.name,
-                rom_info.get("sha1"),
-                files=rom_info.get("files", ("rom.bin",)),
-                ale_name=rom_info.get("ale"),
-            )
-        )
-        self.emu = Emulator(core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
-        self.rambase = int(extra.get("rambase", 0))
+        self.state_name = state
+        if game.native:
+            self._plan_native(extra, core, rom)
+        else:
+            self._plan_integration(core, rom)
+        self.emu = Emulator(self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
         self._vars = dict(spec.variables)
         self._reader = Reader(self._vars, self.rambase)
         self._scenario = spec.scenario
         self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
-
-        paddles = extra.get("paddles")
+        paddles = self._paddles
         if paddles and self.controls.num_paddles:
             lo, hi = paddles["range"]
             self.emu.paddles_config(
@@ -230,6 +211,103 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._obs: npt.NDArray[np.uint8] | None = None
         self._window: Any = None
 
+    # ------------------------------------------------------------------ planning
+
+    def _plan_native(self, extra: Mapping[str, Any], core: Any, rom: Any) -> None:
+        """A project game: ALE actions, agent bindings and paddles from its metadata."""
+        action_ids = (
+            list(range(len(ALE_ACTIONS))) if self.full_action_space else list(extra.get("actions", range(18)))
+        )
+        self.controls = Controls.ale(
+            self.game.bindings(self.num_players),
+            [*action_ids, 0],  # one hidden extra row: NOOP, for agents that are gone
+            paddle_speed=int(extra.get("paddles", {}).get("speed", 23000)),
+        )
+        self._num_actions = len(action_ids)
+        self._noop_row = len(action_ids)
+        self._paddles = extra.get("paddles")
+        rom_info = extra.get("rom", {})
+        core_name = core if core is not None else extra.get("core")
+        if core_name is None:
+            raise IntegrationError(f"{self.game.spec.path / 'metadata.json'}: no 'core' given")
+        self._core_name = core_name
+        self.rom_path = (
+            Path(rom)
+            if rom is not None
+            else find_rom(
+                self.game.spec.name,
+                rom_info.get("sha1"),
+                files=rom_info.get("files", ("rom.bin",)),
+                ale_name=rom_info.get("ale"),
+            )
+        )
+        self.rambase = int(extra.get("rambase", 0))
+
+    def _plan_integration(self, core: Any, rom: Any) -> None:
+        """A stable-retro integration or a bare ROM: one joystick per agent, stable-retro's actions.
+
+        Where the project has a game on the same ROM (an Atari paddle game, say), its agent
+        bindings are used instead, so every player really controls something.
+        """
+        game, spec = self.game, self.game.spec
+        rom_file = Path(rom) if rom is not None else Path(game.rom) if game.rom else None
+        if game.path is not None:
+            system = system_of_game(spec.name)
+        elif rom_file is not None:
+            found = system_for_rom(rom_file)
+            if found is None and core is None:
+                raise ValueError(
+                    f"cannot tell which console {rom_file.name} is for from its extension; pass core=NAME"
+                )
+            system = found
+        else:
+            raise ValueError("give a game name or rom=PATH")
+        sha_file = spec.path / "rom.sha"
+        shas = sha_file.read_text().split() if game.path is not None and sha_file.is_file() else []
+        twin = project_game_for_rom(shas) if shas else None
+        ale_name = None
+        self._paddles = None
+        if twin is not None:
+            twin_def = GameDef(game.env_name, folder=twin)
+            textra = twin_def.spec.extra
+            if str(self.num_players) not in textra.get("agents", {}):
+                raise ValueError(
+                    f"{game.env_name} plays with {', '.join(textra.get('agents', {}))} players here, not {self.num_players}"
+                )
+            action_ids = list(range(len(ALE_ACTIONS))) if self.full_action_space else list(textra.get("actions", range(18)))
+            self.controls = Controls.ale(
+                twin_def.bindings(self.num_players),
+                [*action_ids, 0],
+                paddle_speed=int(textra.get("paddles", {}).get("speed", 23000)),
+            )
+            self._num_actions = len(action_ids)
+            self._paddles = textra.get("paddles")
+            ale_name = textra.get("rom", {}).get("ale")
+        else:
+            if system is None:
+                names: list[Any] = [()]
+                combos = [0]
+            else:
+                groups = spec.scenario.actions or system.action_groups
+                names, combos = [], []
+                for combo in itertools.product(*groups) if groups else [()]:
+                    buttons = tuple(b for part in combo for b in part)
+                    names.append(buttons)
+                    combos.append(system.button_mask(buttons))
+            self.controls = Controls.buttons(range(self.num_players), [*combos, 0], [*names, ()])
+            self._num_actions = len(combos)
+        self._noop_row = self._num_actions
+        self._core_name = core if core is not None else system.core if system else None
+        if self._core_name is None:
+            raise ValueError("pass core=NAME: no system is known for this ROM")
+        if rom_file is not None:
+            self.rom_path = rom_file
+        else:
+            exts = system.extensions if system else ()
+            files = [f"rom.{e}" for e in exts] + ["rom.md", "rom.bin"]
+            self.rom_path = find_rom(spec.name, shas[0] if shas else None, files=files, ale_name=ale_name)
+        self.rambase = system.rambase if system else 0
+
     # ------------------------------------------------------------------ setup and reset
 
     def _frames(self, masks: Mapping[int, int] | None, frames: int) -> None:
@@ -243,7 +321,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         masks = np.zeros(MAX_PORTS, np.uint16)
         if row is None:
             # a start action outside the agent's action set: build it from a full table
-            full = Controls(self.controls.bindings, list(range(len(ALE_ACTIONS))))
+            full = Controls.ale(self.controls.bindings, list(range(len(ALE_ACTIONS))))
             idx = np.full(self.num_players, 0, np.intp)
             idx[agent] = ale_id
             masks, deltas = full.apply(idx)
@@ -258,21 +336,49 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self._paddle_center is not None:
             self.emu.paddles_move(np.zeros(self.controls.num_paddles, np.int32))
 
+    @property
+    def _setup_key(self) -> tuple[Any, ...]:
+        assert self.emu is not None
+        g = self.game
+        return (g.folder, g.path, g.scenario, str(self.emu.core_path), str(self.rom_path), self.num_players, self.mode, self.state_name)
+
+    def _start_state(self) -> bytes | None:
+        """An integration's start state (a gzip of the core's state), or None."""
+        meta = self.game.spec.metadata
+        name = self.state_name
+        if name is None:
+            per_players = meta.get("default_player_state")
+            if isinstance(per_players, list) and len(per_players) >= self.num_players:
+                name = per_players[self.num_players - 1]
+            else:
+                name = meta.get("default_state")
+        if name is None:
+            return None
+        states = self.game.spec.states()
+        if name not in states:
+            raise IntegrationError(
+                f"{self.game.spec.path}: no state {name!r} (states: {', '.join(states) or 'none'})"
+            )
+        try:
+            return gzip.decompress(states[name].read_bytes())
+        except (OSError, EOFError) as e:
+            raise StateError(f"{states[name]} is not a gzip of a save state ({e})") from None
+
     def _setup(self) -> None:
         """Bring the game to the start of an episode once, then keep that state for every reset."""
         assert self.emu is not None
         emu = self.emu
-        key = (
-            self.game.folder,
-            str(emu.core_path),
-            str(self.rom_path),
-            self.num_players,
-            self.mode,
-        )
+        key = self._setup_key
         if self._paddle_center is not None:
             emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
         if key in _SETUP_CACHE:
             emu.load_state(_SETUP_CACHE[key])
+            return
+        if not self.game.native:
+            start = self._start_state()
+            if start is not None:
+                emu.load_state(start)
+            _SETUP_CACHE[key] = emu.save_state()
             return
         extra = self.game.spec.extra
         start = 1 << Button.START
@@ -314,14 +420,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         emu = self._live()
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
-        key = (
-            self.game.folder,
-            str(emu.core_path),
-            str(self.rom_path),
-            self.num_players,
-            self.mode,
-        )
-        emu.load_state(_SETUP_CACHE[key])
+        emu.load_state(_SETUP_CACHE[self._setup_key])
         if self._paddle_center is not None:
             emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
         # one NOOP frame draws the first picture (a state holds no picture)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.integration import GameSpec, IntegrationError, load_game
+from pettingretro.integration import GameSpec, IntegrationError, Scenario, load_game
 from pettingretro.parallel.controls import Binding
 
 ENVS_DIR = Path(__file__).resolve().parent.parent / "envs"
@@ -69,7 +69,11 @@ class Rules:
 
 @dataclass(frozen=True)
 class GameDef:
-    """How to build one versioned env: its data folder, its rules and its keyword arguments.
+    """How to build one env: its data, its rules and its keyword arguments.
+
+    A game comes from one of three places: a project game (``folder`` under
+    ``pettingretro/envs``, with a ``pettingretro`` block in its metadata), any stable-retro
+    integration folder (``path``), or a bare ROM with no data at all (``rom``).
 
     Attributes:
         env_name: the env's name with version, e.g. ``"pong_v0"``.
@@ -77,28 +81,48 @@ class GameDef:
         rules: a Rules subclass, or None when the data says everything.
         mode_for: maps the env's own keyword arguments (e.g. ``num_players``) to a game mode.
         defaults: keyword arguments this env fixes (e.g. ``{"num_players": 4}``).
+        path: an integration folder anywhere (stable-retro's or the user's).
+        rom: a ROM file played without integration data.
+        scenario: the scenario file's stem in the integration folder.
+        reward_fn: for games without data: ``reward_fn(ram, previous_ram) -> rewards per player``.
     """
 
     env_name: str
-    folder: str
+    folder: str | None = None
     rules: type[Rules] | None = None
     mode_for: Callable[..., int | None] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    rom: str | None = None
+    scenario: str = "scenario"
+    reward_fn: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]] | None = None
 
     @property
     def spec(self) -> GameSpec:
         """The integration data (loaded once per process)."""
-        return _load(self.folder)
+        if self.folder is not None:
+            return _load(str(ENVS_DIR / self.folder), "scenario")
+        if self.path is not None:
+            return _load(self.path, self.scenario)
+        name = Path(self.rom).stem if self.rom else self.env_name
+        return GameSpec(name, Path(self.rom or ".").parent, {}, Scenario.parse({}), {})
+
+    @property
+    def native(self) -> bool:
+        """True for the project's own games (ALE-style actions, modes, setup)."""
+        return bool(self.spec.extra)
 
     def players(self, requested: int | None) -> int:
         """The player count to use, checked against the data's choices."""
         info = self.spec.extra.get("players", {})
+        if not info:
+            states = self.spec.metadata.get("default_player_state")
+            choices = list(range(1, max(len(states), 2) + 1)) if isinstance(states, list) else [1, 2]
+            info = {"default": 1, "choices": choices if requested is None or requested <= 2 else [*choices, requested]}
         choices = [int(x) for x in info.get("choices", [2])]
         n = int(requested if requested is not None else info.get("default", choices[0]))
         if n not in choices:
-            raise ValueError(
-                f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}"
-            )
+            raise ValueError(f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}")
         return n
 
     def bindings(self, num_players: int) -> list[Binding]:
@@ -106,19 +130,32 @@ class GameDef:
         agents = self.spec.extra.get("agents", {})
         spec = agents.get(str(num_players))
         if spec is None:
-            raise IntegrationError(
-                f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players"
-            )
-        return [
-            Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]")
-            for i, b in enumerate(spec)
-        ]
+            raise IntegrationError(f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players")
+        return [Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]") for i, b in enumerate(spec)]
 
     def agent_names(self, num_players: int) -> list[str]:
         """PettingZoo Atari's agent names: first_0, second_0, ..."""
         return [f"{AGENT_NAMES[i]}_0" for i in range(num_players)]
 
 
-@functools.cache
-def _load(folder: str) -> GameSpec:
-    return load_game(ENVS_DIR / folder)
+@functools.lru_cache(maxsize=None)
+def _load(path: str, scenario: str) -> GameSpec:
+    return load_game(path, scenario)
+
+
+def project_game_for_rom(sha1s: Sequence[str]) -> str | None:
+    """The project game folder whose ROM has one of these sha1s (its controls know the ROM)."""
+    for meta in sorted(ENVS_DIR.glob("*/metadata.json")):
+        rom = _project_rom_sha1(str(meta))
+        if rom is not None and rom in sha1s:
+            return meta.parent.name
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _project_rom_sha1(meta_path: str) -> str | None:
+    import json
+
+    block = json.loads(Path(meta_path).read_text()).get("pettingretro", {})
+    sha1 = block.get("rom", {}).get("sha1")
+    return str(sha1) if sha1 else None

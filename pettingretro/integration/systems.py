@@ -1,0 +1,106 @@
+"""Console facts per system (core, ROM extensions, RAM base, buttons), from stable-retro's core files."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pettingretro.errors import PettingRetroError
+from pettingretro.integration.roms import package_dir
+
+
+@dataclass(frozen=True)
+class System:
+    """One console as stable-retro describes it.
+
+    Attributes:
+        name: stable-retro's system name ("Genesis", "Nes", "Atari2600", ...).
+        core: the libretro core that runs it.
+        extensions: ROM file extensions (stable-retro stores ROMs as ``rom.<ext>``).
+        rambase: the address of system RAM's first byte in integration data.
+        buttons: button names by libretro joypad id (None where the system has none).
+        action_groups: stable-retro's default action groups: each a list of button combos.
+        overlay: how RAM's words are laid out (``["=", ">", 2]`` on Genesis), or None.
+    """
+
+    name: str
+    core: str
+    extensions: tuple[str, ...]
+    rambase: int
+    buttons: tuple[str | None, ...]
+    action_groups: tuple[tuple[tuple[str, ...], ...], ...]
+    overlay: tuple[str, str, int] | None
+
+    def button_mask(self, names: tuple[str, ...] | list[str]) -> int:
+        """The joypad mask of some buttons, by name.
+
+        Raises:
+            ValueError: a name this system has no button for.
+        """
+        mask = 0
+        for n in names:
+            if n not in self.buttons:
+                valid = ", ".join(b for b in self.buttons if b)
+                raise ValueError(f"{self.name} has no button {n!r} (its buttons: {valid})")
+            mask |= 1 << self.buttons.index(n)
+        return mask
+
+
+@functools.lru_cache(maxsize=1)
+def systems() -> dict[str, System]:
+    """Every system described in the installed stable-retro wheel's core files.
+
+    Raises:
+        PettingRetroError: stable-retro is not installed.
+    """
+    root = package_dir("stable_retro")
+    if root is None:
+        raise PettingRetroError("system descriptions come with stable-retro: `pip install stable-retro`")
+    out: dict[str, System] = {}
+    for f in sorted((root / "cores").glob("*.json")):
+        for name, d in json.loads(f.read_text()).items():
+            overlay = d.get("overlay")
+            out[name] = System(
+                name=name,
+                core=d["lib"],
+                extensions=tuple(d.get("ext", ())),
+                rambase=int(d.get("rambase") or 0),
+                buttons=tuple(d.get("buttons", ())),
+                action_groups=tuple(tuple(tuple(c) for c in g) for g in d.get("actions", ())),
+                overlay=(str(overlay[0]), str(overlay[1]), int(overlay[2])) if overlay else None,
+            )
+    return out
+
+
+def system_of_game(game: str) -> System:
+    """The system of an integration named ``<Game>-<System>-v<N>`` (e.g. Airstriker-Genesis-v0).
+
+    Raises:
+        PettingRetroError: the name has no known system.
+    """
+    parts = game.split("-")
+    if len(parts) >= 3 and parts[-1].startswith("v"):
+        name = parts[-2]
+        known = systems()
+        if name in known:
+            return known[name]
+    raise PettingRetroError(
+        f"cannot tell the system of {game!r}: integration names end in -<System>-v<N>, "
+        f"with System one of {', '.join(sorted(systems()))}"
+    )
+
+
+#: Common ROM extensions that stable-retro's core files do not list.
+EXTRA_EXTENSIONS = {"smc": "Snes", "gen": "Genesis", "smd": "Genesis", "gbc": "GbColor"}
+
+
+def system_for_rom(path: Path) -> System | None:
+    """The system whose ROM extension ``path`` has, if exactly one has it."""
+    ext = path.suffix.lower().lstrip(".")
+    known = systems()
+    if ext in EXTRA_EXTENSIONS and EXTRA_EXTENSIONS[ext] in known:
+        return known[EXTRA_EXTENSIONS[ext]]
+    found = [s for s in known.values() if ext in s.extensions]
+    return found[0] if len(found) == 1 else None
