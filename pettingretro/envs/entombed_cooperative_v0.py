@@ -1,0 +1,20 @@
+"""Entombed, cooperative (Atari 2600): two explorers in a scrolling maze, rewarded for depth together."""
+
+from __future__ import annotations
+
+from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs.entombed_competitive_v0 import COOPERATIVE, EntombedRules
+
+
+def cooperative_mode(num_players: int = 2) -> int:
+    """The default mode of ``entombed_cooperative``: 3, the cooperative reward."""
+    return COOPERATIVE
+
+
+env, parallel_env, raw_env = game_env_fns(
+    "entombed",
+    version=0,
+    name="entombed_cooperative",
+    rules=EntombedRules,
+    mode_for=cooperative_mode,
+)
