@@ -21,7 +21,7 @@ from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import Reader
 from pettingretro.integration.roms import find_rom
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
-from pettingretro.integration.systems import system_for_rom, system_of_game
+from pettingretro.integration.systems import System, system_for_rom, system_of_game
 from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
@@ -251,6 +251,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         """
         game, spec = self.game, self.game.spec
         rom_file = Path(rom) if rom is not None else Path(game.rom) if game.rom else None
+        system: System | None
         if game.path is not None:
             system = system_of_game(spec.name)
         elif rom_file is not None:
@@ -375,9 +376,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             emu.load_state(_SETUP_CACHE[key])
             return
         if not self.game.native:
-            start = self._start_state()
-            if start is not None:
-                emu.load_state(start)
+            initial = self._start_state()
+            if initial is not None:
+                emu.load_state(initial)
             _SETUP_CACHE[key] = emu.save_state()
             return
         extra = self.game.spec.extra
@@ -385,10 +386,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._frames(None, 60)
         self._frames({0: start}, 4)
         select = extra.get("mode_select")
-        if self.mode is not None and select is not None:
-            if self.game.rules is not None and self.game.rules.select_mode is not Rules.select_mode:
+        custom = self.game.rules is not None and self.game.rules.select_mode is not Rules.select_mode
+        if self.mode is not None and (select is not None or custom):
+            if custom:
+                assert self.game.rules is not None
                 self.game.rules.select_mode(self._frames, emu.ram, self.mode)
             else:
+                assert select is not None
                 var = self._vars[select["variable"]]
                 target = self.mode + int(select.get("offset", 0))
                 press = int(select.get("press_frames", 2))
@@ -430,6 +434,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             emu.paddles_move(deltas)
         self._obs = self._step_emulator(masks, 1)
         self._values = self._read_values()
+        self._prev_ram = emu.ram.copy()
         self._rules.reset(self._values)
         self.agents = self.possible_agents[:]
         self._cycles = 0
@@ -519,6 +524,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         rewards = np.zeros(n, np.float64)
         for p in range(min(n, len(specs))):
             rewards[p] = specs[p](values, deltas_v)
+        if self.game.reward_fn is not None:
+            ram = emu.ram
+            rewards += np.asarray(self.game.reward_fn(ram, self._prev_ram), np.float64)[:n]
+            self._prev_ram = ram.copy()
         game_over = (
             self._scenario.done(values, deltas_v) if not self._scenario.done.empty else False
         )
