@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import itertools
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
-from pettingretro.errors import PettingRetroError, StateError
+from pettingretro.errors import EmulatorBusyError, PettingRetroError, StateError
 from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import Reader
@@ -77,6 +78,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core: override the core (a name or a path).
         rom: override the ROM file.
         core_options: core option overrides.
+        state: the integration state to start from (default: the metadata's choice).
+        record: a folder: each episode is written there as a BizHawk ``.bk2`` replay.
+        isolate: run the emulator in a worker process, so that a crashing core raises
+            ``EmulatorCrashed`` instead of taking this process down.
         **game_kwargs: the game's own options (e.g. combat's ``has_maze``).
     """
 
@@ -97,6 +102,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         rom: str | os.PathLike[str] | None = None,
         core_options: Mapping[str, str] | None = None,
         state: str | None = None,
+        record: str | os.PathLike[str] | None = None,
+        isolate: bool = False,
         **game_kwargs: Any,
     ) -> None:
         self._kwargs = dict(
@@ -113,8 +120,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             rom=rom,
             core_options=core_options,
             state=state,
+            record=record,
+            isolate=isolate,
             **game_kwargs,
         )
+        self._recorder: Any = None
+        self._busy = threading.Lock()
         self.emu: Emulator | None = None
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {', '.join(OBS_TYPES)}, got {obs_type!r}")
@@ -174,7 +185,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._plan_native(extra, core, rom)
         else:
             self._plan_integration(core, rom)
-        self.emu = Emulator(self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
+        if isolate:
+            from pettingretro.isolation import IsolatedEmulator
+
+            self.emu = IsolatedEmulator(
+                self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS, label=game.env_name
+            )
+        else:
+            self.emu = Emulator(self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
         self._vars = dict(spec.variables)
         self._reader = Reader(self._vars, self.rambase)
         self._scenario = spec.scenario
@@ -210,6 +228,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._needs_reset = True
         self._obs: npt.NDArray[np.uint8] | None = None
         self._window: Any = None
+        if record is not None:
+            from pettingretro.movie import EpisodeRecorder
+
+            self._recorder = EpisodeRecorder(Path(record), self)
 
     # ------------------------------------------------------------------ planning
 
@@ -427,12 +449,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         emu.load_state(_SETUP_CACHE[self._setup_key])
         if self._paddle_center is not None:
             emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
+        if self._recorder is not None:
+            self._recorder.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
         self._prev[:] = self._noop_row
         masks, deltas = self.controls.apply(self._prev)
-        if self._paddle_center is not None:
-            emu.paddles_move(deltas)
-        self._obs = self._step_emulator(masks, 1)
+        self._obs = self._emulate(masks, deltas, 1)
         self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
         self._rules.reset(self._values)
@@ -479,13 +501,30 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ValueError: an unknown agent, or an action outside the agent's space.
             EnvStateError: stepping before reset() or after every agent finished.
         """
-        emu = self._live()
+        self._live()
         if self._needs_reset:
             raise EnvStateError(
                 "step() before reset(): call reset() first"
                 if self._obs is None
                 else "every agent has finished: call reset() to start a new episode"
             )
+        if not self._busy.acquire(blocking=False):
+            raise EmulatorBusyError(
+                f"two threads stepped this {self.metadata['name']} env at once; give each thread its own env"
+            )
+        try:
+            masks, deltas = self.inputs(actions)
+            self._obs = obs = self._emulate(masks, deltas, self.frameskip)
+            return self.outcome(obs)
+        finally:
+            self._busy.release()
+
+    def inputs(self, actions: Mapping[str, Any]) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+        """Check the agents' actions and turn them into port masks and paddle motion.
+
+        The first third of :meth:`step`, public so that a vector env can run the emulation of
+        many envs in one C call between :meth:`inputs` and :meth:`outcome`.
+        """
         if not isinstance(actions, Mapping):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
@@ -509,12 +548,35 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 if sticky[i] and self._prev[i] != self._noop_row:
                     idx[i] = self._prev[i]
         self._prev[:] = idx
-        masks, deltas = self.controls.apply(idx)
-        if self._paddle_center is not None:
-            emu.paddles_move(deltas)
-        self._obs = obs = self._step_emulator(masks, self.frameskip)
-        self._cycles += 1
+        return self.controls.apply(idx)
 
+    def _emulate(
+        self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int
+    ) -> npt.NDArray[np.uint8]:
+        assert self.emu is not None
+        if self._paddle_center is not None:
+            self.emu.paddles_move(deltas)
+        if self._recorder is not None:
+            self._recorder.on_frames(masks, deltas, frames)
+        return self._step_emulator(masks, frames)
+
+    def outcome(
+        self, obs: npt.NDArray[np.uint8]
+    ) -> tuple[
+        dict[str, npt.NDArray[np.uint8]],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        """Rewards, terminations and truncations once the frames of a step have run.
+
+        The last third of :meth:`step`: ``obs`` is the observation the emulation produced.
+        """
+        emu = self._live()
+        self._obs = obs
+        self._cycles += 1
+        live = self.agents
         values = self._read_values()
         prev = self._values
         deltas_v = {k: values[k] - prev[k] for k in values}
@@ -551,6 +613,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.agents = still
         if not still:
             self._needs_reset = True
+            if self._recorder is not None:
+                self._recorder.on_episode_end()
         if self.render_mode == "human":
             self.render()
         return {a: obs for a in live}, rew, term, trunc, infos
@@ -594,7 +658,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         return None
 
     def close(self) -> None:
-        """Close the window and the emulator. Idempotent."""
+        """Close the window, any recording and the emulator. Idempotent."""
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
         if self._window is not None:
             self._window.close()
             self._window = None
