@@ -446,8 +446,16 @@ int pr_option_set(pr_emu *e, const char *key, const char *value) {
     if (!key || !value) return fail(e, PR_EINVAL, "option key and value must not be NULL");
     struct pr_option *o = option_find(e, key);
     if (o) {
-        if (!option_assign(o, value))
-            return fail(e, PR_EINVAL, "'%s' is not a valid value for core option '%s'", value, key);
+        if (!option_assign(o, value)) {
+            char allowed[512] = "";
+            size_t used = 0;
+            for (int j = 0; j < o->nvalues && used + 1 < sizeof allowed; j++)
+                used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s", j ? ", " : "",
+                                         o->values[j]);
+            if (used >= sizeof allowed) strcpy(allowed + sizeof allowed - 5, "...");
+            return fail(e, PR_EINVAL, "'%s' is not a valid value for core option '%s' (allowed: %s)",
+                        value, key, allowed);
+        }
         e->opts_dirty = 1;
     } else if (e->loaded) {
         return fail(e, PR_EINVAL, "the core has no option '%s'", key);
@@ -824,7 +832,7 @@ int pr_screen(pr_emu *e, uint8_t *dst, size_t dst_size, int mode) {
     size_t need = (size_t)e->fw * e->fh * (mode == PR_SCREEN_RGB ? 3u : 1u);
     if (mode != PR_SCREEN_RGB && mode != PR_SCREEN_GRAY)
         return fail(e, PR_EINVAL, "unknown screen mode %d", mode);
-    if (dst_size < need)
+    if (dst_size != need) /* exact: a bigger buffer would get rows of the wrong width */
         return fail(e, PR_EINVAL, "screen buffer holds %zu bytes, the frame needs %zu (%ux%u)",
                     dst_size, need, e->fw, e->fh);
     convert(e, dst, mode);
@@ -876,6 +884,38 @@ uint64_t pr_frame(const pr_emu *e) { return e->frame; }
 void pr_set_frame(pr_emu *e, uint64_t frame) { e->frame = frame; }
 int pr_shutdown_requested(const pr_emu *e) { return e->shutdown; }
 
+/* Every C++ core in the stable-retro wheel links libstdc++ statically (GCC 14), and each private
+ * copy's static initialisers allocate libstdc++'s emergency exception pool (~72 KiB), which
+ * dlclose never frees: 72 KiB lost per emulator opened. GCC >= 13 sizes that pool from
+ * GLIBCXX_TUNABLES, read at that moment: make it empty for the core's dlopen only (the core still
+ * throws and catches normally; only a throw while malloc itself fails would terminate).
+ * A setting of the user's own wins. */
+static pthread_mutex_t env_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *dlopen_core(const char *path) {
+    static const char pool[] = "glibcxx.eh_pool.obj_count=0";
+    pthread_mutex_lock(&env_mu);
+    const char *cur = getenv("GLIBCXX_TUNABLES");
+    char *saved = cur ? dupstr(cur) : NULL;
+    int set = !saved || !strstr(saved, "glibcxx.eh_pool.obj_count");
+    if (set) {
+        size_t n = (saved ? strlen(saved) + 1 : 0) + sizeof pool;
+        char *v = malloc(n);
+        if (v) {
+            snprintf(v, n, "%s%s%s", saved ? saved : "", saved ? ":" : "", pool);
+            setenv("GLIBCXX_TUNABLES", v, 1);
+            free(v);
+        }
+    }
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (set) {
+        if (saved) setenv("GLIBCXX_TUNABLES", saved, 1);
+        else unsetenv("GLIBCXX_TUNABLES");
+    }
+    free(saved);
+    pthread_mutex_unlock(&env_mu);
+    return dl;
+}
+
 /* Copy the core to an unlinked temp file and dlopen it: a private instance of its globals. */
 static void *load_private_copy(pr_emu *e, const char *core_path, const char *tmp_dir) {
     int in = open(core_path, O_RDONLY | O_CLOEXEC);
@@ -910,7 +950,7 @@ static void *load_private_copy(pr_emu *e, const char *core_path, const char *tmp
         fail(e, PR_EIO, "cannot copy core '%s' to '%s': %s (is the disk full?)", core_path, tmpl,
              strerror(werr));
     } else {
-        dl = dlopen(tmpl, RTLD_NOW | RTLD_LOCAL);
+        dl = dlopen_core(tmpl);
         if (!dl) fail(e, PR_ECORE, "cannot load core '%s': %s", core_path, dlerror());
     }
     unlink(tmpl); /* the mapping stays; nothing is left on disk, even if the process dies */

@@ -120,6 +120,11 @@ def find_core(core: str | os.PathLike[str]) -> Path:
     text = os.fspath(core)
     if os.sep in text or text.endswith((".so", ".dylib")):
         p = Path(text).expanduser()
+        if p.is_dir():
+            raise CoreNotFoundError(
+                f"core path '{p}' is a directory: pass the *_libretro.so file inside it, "
+                f"or add the folder to ${CORE_PATH_ENV} and pass the core's name"
+            )
         if not p.is_file():
             raise CoreNotFoundError(f"core file '{p}' does not exist")
         return p

@@ -7,6 +7,7 @@ import enum
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -196,8 +197,20 @@ class Emulator:
         self._handle: Any = None
         core_path = find_core(core)
         rom_path = Path(rom)
-        if not rom_path.is_file():
-            raise errors.RomNotFoundError(f"ROM file '{rom_path}' does not exist")
+        try:
+            st = rom_path.stat()
+        except FileNotFoundError:
+            raise errors.RomNotFoundError(f"ROM file '{rom_path}' does not exist") from None
+        except OSError as exc:  # EACCES on a parent folder, ENOTDIR, ELOOP...
+            raise errors.RomNotFoundError(
+                f"cannot reach ROM file '{rom_path}': {exc.strerror} (check the folders' permissions)"
+            ) from None
+        if stat.S_ISDIR(st.st_mode):
+            raise errors.RomNotFoundError(
+                f"ROM path '{rom_path}' is a directory; pass the ROM file inside it"
+            )
+        if not stat.S_ISREG(st.st_mode):
+            raise errors.RomNotFoundError(f"ROM path '{rom_path}' is not a regular file")
         if not os.access(rom_path, os.R_OK):
             raise errors.RomNotFoundError(
                 f"ROM file '{rom_path}' is not readable (check its permissions)"
@@ -245,14 +258,18 @@ class Emulator:
         if rc < 0:
             self._drain_log()
             msg = _text(lib.pr_error(raw))
+            unreadable = msg.startswith(("cannot open ROM", "cannot read ROM"))
             exts = ", ".join(self.system_info.valid_extensions) or "?"
-            if rom_path.suffix.lstrip(".").lower() not in self.system_info.valid_extensions:
+            if (
+                not unreadable
+                and rom_path.suffix.lstrip(".").lower() not in self.system_info.valid_extensions
+            ):
                 msg += (
                     f"; '{self.system_info.library_name}' takes .{exts.replace(', ', ', .')} files"
                 )
             lib.pr_close(raw)
             self._closed = True
-            raise (errors.RomNotFoundError if "cannot open" in msg else errors.RomLoadError)(msg)
+            raise (errors.RomNotFoundError if unreadable else errors.RomLoadError)(msg)
         self._drain_log()
         unknown = [k for k in overrides if k not in self._option_index()]
         if unknown:
@@ -389,7 +406,13 @@ class Emulator:
             video: keep the last frame's picture even when ``out`` is None (for render()).
         """
         e = self._live()
+        if buttons.dtype != np.uint16:
+            raise ValueError(f"buttons must be a uint16 array, got {buttons.dtype}")
         b = ffi.from_buffer("uint16_t[]", buttons)
+        if out is not None and (out.dtype != np.uint8 or out.ndim != (2 if gray else 3)):
+            raise ValueError(
+                f"out must be uint8 of shape (H, W{'' if gray else ', 3'}), got {out.dtype} {out.shape}"
+            )
         if out is None:
             rc = lib.pr_step(e, b, len(buttons), frames, 1 if video else 0, ffi.NULL, 0, 0)
         else:
@@ -421,15 +444,22 @@ class Emulator:
         self._check(lib.pr_paddles_config(e, len(state_offsets), offs, low, high))
         self._npaddles = len(state_offsets)
 
+    def _paddle_count(self, n: int) -> None:
+        want = getattr(self, "_npaddles", 0)
+        if n != want:
+            raise ValueError(f"{want} paddles are configured (paddles_config); got {n} values")
+
     def paddles_set(self, values: Sequence[int]) -> None:
         """Place every paddle (clamped to the configured range) before the next frame."""
         e = self._live()
+        self._paddle_count(len(values))
         self._check(lib.pr_paddles_set(e, ffi.new("int32_t[]", [int(v) for v in values])))
 
     def paddles_move(self, deltas: npt.NDArray[np.int32]) -> None:
         """Move each paddle by ``deltas[i]`` every frame from now on (0 holds it still)."""
         e = self._live()
         arr = np.ascontiguousarray(deltas, dtype=np.int32)
+        self._paddle_count(arr.size)
         lib.pr_paddles_move(e, ffi.from_buffer("int32_t[]", arr))
 
     @property
@@ -461,6 +491,8 @@ class Emulator:
         h, w = self.screen_shape
         if out is None:
             out = np.empty((h, w, 3), np.uint8)
+        elif out.dtype != np.uint8 or out.ndim != 3:
+            raise ValueError(f"out must be uint8 of shape (H, W, 3), got {out.dtype} {out.shape}")
         self._check(
             lib.pr_screen(
                 self._live(),
@@ -476,6 +508,8 @@ class Emulator:
         h, w = self.screen_shape
         if out is None:
             out = np.empty((h, w), np.uint8)
+        elif out.dtype != np.uint8 or out.ndim != 2:
+            raise ValueError(f"out must be uint8 of shape (H, W), got {out.dtype} {out.shape}")
         self._check(
             lib.pr_screen(
                 self._live(),
@@ -621,7 +655,7 @@ class Emulator:
 
     def set_option(self, key: str, value: str) -> None:
         """Change a core option; the core sees it at its next GET_VARIABLE_UPDATE."""
-        self._check(lib.pr_option_set(self._live(), key.encode(), value.encode()))
+        self._check(lib.pr_option_set(self._live(), str(key).encode(), str(value).encode()))
 
     # ------------------------------------------------------------------ lifecycle
 
