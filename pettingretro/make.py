@@ -12,41 +12,29 @@ import numpy.typing as npt
 
 from pettingretro.aec.env import RetroAECEnv
 from pettingretro.errors import PettingRetroError
-from pettingretro.integration.roms import data_dir, package_dir
+from pettingretro.integration.catalog import integration
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.parallel.game import GameDef
 
-INTEGRATIONS_ENV = "PETTINGRETRO_INTEGRATIONS_PATH"
 RewardFn = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]]
 
 
-def integration_dirs() -> list[Path]:
-    """Folders holding integrations, searched in order: $PETTINGRETRO_INTEGRATIONS_PATH, the
-    user's data folder, then stable-retro's stable, experimental and contrib data."""
-    dirs = [Path(p) for p in os.environ.get(INTEGRATIONS_ENV, "").split(os.pathsep) if p]
-    dirs.append(data_dir() / "integrations")
-    sr = package_dir("stable_retro")
-    if sr is not None:
-        dirs += [sr / "data" / kind for kind in ("stable", "experimental", "contrib")]
-    return dirs
-
-
 def find_integration(game: str) -> Path:
-    """The folder of the integration named ``game`` (e.g. ``"Airstriker-Genesis-v0"``).
+    """The folder of the integration named ``game`` (e.g. ``"Airstriker-Genesis-v0"``), or a folder.
 
     Raises:
-        PettingRetroError: no such integration; the message says where it looked.
+        PettingRetroError: no such integration, or it is one of the project's own games.
     """
     p = Path(game)
     if p.is_dir() and (p / "data.json").is_file():
         return p
-    for d in integration_dirs():
-        if (d / game / "data.json").is_file():
-            return d / game
-    raise PettingRetroError(
-        f"no integration named {game!r} (looked in {', '.join(map(str, integration_dirs()))}); "
-        f"`pettingretro list` shows the known games"
-    )
+    entry = integration(game)
+    if entry.source == "pettingretro":
+        raise PettingRetroError(
+            f"{game!r} is one of pettingretro's own games: use its module, e.g. "
+            f"`from pettingretro.envs import {entry.name}_v0`"
+        )
+    return entry.path
 
 
 def parallel_env(

@@ -1,14 +1,41 @@
-"""Finding a game's ROM: an explicit path, the user's imported ROMs, ale-py, stable-retro."""
+"""ROM files: hashing them as stable-retro does, importing them, and finding a game's ROM.
+
+ROMs are found, in order, in the user's imported ROMs (``data_dir()/roms/<Game>/``), in
+ale-py's bundled Atari ROMs, and in stable-retro's integration folders. ``import_roms`` fills
+the first of these from any folder of ROMs, matching files by sha1; it never writes into an
+installed package.
+"""
 
 from __future__ import annotations
 
+import array
+import functools
 import hashlib
 import importlib.util
+import io
 import os
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pettingretro.errors import RomNotFoundError
+
+#: stable-retro reads no more than this from a ROM file (its largest supported game).
+MAX_ROM_SIZE = 0x2000000
+
+#: Larger files are hashed (streamed) only when they carry one of these extensions.
+LARGE_ROM_EXTENSIONS = frozenset({".chd", ".iso", ".nds", ".n64", ".z64", ".v64", ".ndd"})
+
+_INES_MAGIC = b"NES\x1a"
+_SMD_HEADER = 512
+_SMD_BLOCK = 0x4000
+_SNES_COPIER_EXTENSIONS = frozenset({".smc", ".sfc", ".swc", ".fig"})
+_N64_MAGIC = {
+    b"\x80\x37\x12\x40": "z64",  # big-endian, the form the cores and No-Intro use
+    b"\x37\x80\x40\x12": "v64",  # 16-bit byte-swapped
+    b"\x40\x12\x37\x80": "n64",  # 32-bit word-swapped
+}
 
 
 def data_dir() -> Path:
@@ -30,12 +57,369 @@ def package_dir(name: str) -> Path | None:
 def sha1_of(path: Path, *, strip_ines: bool = False) -> str:
     """The ROM's sha1, as stable-retro computes it (the 16-byte iNES header stripped for .nes)."""
     data = path.read_bytes()
-    if strip_ines and data[:4] == b"NES\x1a":
+    if strip_ines and data[:4] == _INES_MAGIC:
         data = data[16:]
     return hashlib.sha1(data).hexdigest()
 
 
-def _candidates(game: str, files: Iterable[str], ale_name: str | None) -> list[tuple[str, Path]]:
+@functools.lru_cache(maxsize=256)
+def _cached_sha1(path: str, strip_ines: bool, _mtime_ns: int, _size: int) -> str:
+    # keyed on mtime and size too, so a replaced file is hashed again
+    return sha1_of(Path(path), strip_ines=strip_ines)
+
+
+def _file_sha1(path: Path) -> str:
+    st = path.stat()
+    return _cached_sha1(str(path), path.suffix.lower() == ".nes", st.st_mtime_ns, st.st_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashing rules
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RomForm:
+    """One way to read a ROM file: the bytes a game's ``rom.sha`` may describe.
+
+    Attributes:
+        sha1: the sha1 that is compared with the games' known hashes.
+        data: the bytes to store when this form matches (an iNES file keeps its header, the
+            core needs it; a copier header or SMD interleaving is undone, the core wants none).
+        rule: how the form was made: ``"raw"``, ``"iNES header stripped"``, ...
+    """
+
+    sha1: str
+    data: bytes
+    rule: str
+
+
+def _deinterleave_smd(body: bytes) -> bytes:
+    # each 16 KiB block holds the odd bytes in its first half, the even bytes in its second
+    out = bytearray(len(body))
+    half = _SMD_BLOCK // 2
+    for start in range(0, len(body), _SMD_BLOCK):
+        out[start + 1 : start + _SMD_BLOCK : 2] = body[start : start + half]
+        out[start : start + _SMD_BLOCK : 2] = body[start + half : start + _SMD_BLOCK]
+    return bytes(out)
+
+
+def _is_smd(name: str, data: bytes) -> bool:
+    body = data[_SMD_HEADER:]
+    if len(body) < _SMD_BLOCK or len(body) % _SMD_BLOCK:
+        return False
+    # the "SEGA" at 0x100 of a linear ROM is split: its odd bytes "EA" land at 0x80 of block 0
+    return name.lower().endswith(".smd") or (body[0x80:0x82] == b"EA" and data[8:10] == b"\xaa\xbb")
+
+
+def _swap_n64(data: bytes, kind: str) -> bytes:
+    words = array.array("H" if kind == "v64" else "I")
+    words.frombytes(data[: len(data) - len(data) % words.itemsize])
+    words.byteswap()
+    return words.tobytes()
+
+
+def rom_forms(name: str, data: bytes) -> list[RomForm]:
+    r"""Every form a ROM file may be known by, stable-retro's own rule first.
+
+    stable-retro hashes a file's bytes as they are, except that it drops the first 16 bytes
+    of a ``.nes`` file (the iNES header). Dumps often carry more than the game, so some
+    forms are added where the file shows it: an iNES header on any extension, a 512-byte
+    copier header on a SNES dump, Super Magic Drive interleaving on a Genesis dump, and the
+    byte-swapped N64 orders.
+
+    Args:
+        name: the file's name (its extension selects rules).
+        data: the file's bytes.
+
+    Returns:
+        The forms, each with a distinct sha1.
+
+    Example:
+        >>> body = bytes(range(256)) * 64
+        >>> [f.rule for f in rom_forms("game.nes", b"NES\x1a" + bytes(12) + body)]
+        ['iNES header stripped', 'raw']
+    """
+    ext = os.path.splitext(name)[1].lower()
+    forms: list[RomForm] = []
+
+    def add(body: bytes, store: bytes, rule: str) -> None:
+        sha = hashlib.sha1(body).hexdigest()
+        if all(f.sha1 != sha for f in forms):
+            forms.append(RomForm(sha, store, rule))
+
+    if ext == ".nes":
+        add(data[16:], data, "iNES header stripped")
+    add(data, data, "raw")
+    if data[:4] == _INES_MAGIC:
+        add(data[16:], data, "iNES header stripped")
+    if len(data) > _SMD_HEADER and _is_smd(name, data):
+        linear = _deinterleave_smd(data[_SMD_HEADER:])
+        add(linear, linear, "SMD de-interleaved")
+    if ext in _SNES_COPIER_EXTENSIONS and len(data) % 1024 == _SMD_HEADER:
+        add(data[_SMD_HEADER:], data[_SMD_HEADER:], "copier header stripped")
+    kind = _N64_MAGIC.get(data[:4])
+    if kind in ("v64", "n64"):
+        z64 = _swap_n64(data, kind)
+        add(z64, z64, f"{kind} byte order swapped")
+    return forms
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RomTarget:
+    """Where a ROM with a known sha1 goes: ``data_dir()/roms/<game>/<file>``.
+
+    Attributes:
+        game: the integration's name (its folder name, e.g. ``Pong-Atari2600-v0`` or ``pong``).
+        file: the ROM's file name in that folder, e.g. ``rom.a26``.
+    """
+
+    game: str
+    file: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What importing one file (or one member of a zip archive) did.
+
+    Attributes:
+        source: the file, as ``path`` or ``archive.zip:member``.
+        sha1: the sha1 that matched, else the one stable-retro's rule gives (None if unread).
+        imported: games the ROM was written for.
+        present: games that had this ROM already.
+        skipped: why the file was not hashed, or None.
+    """
+
+    source: str
+    sha1: str | None
+    imported: tuple[str, ...] = ()
+    present: tuple[str, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``"imported"``, ``"already there"``, ``"no match"`` or ``"skipped"``."""
+        if self.imported:
+            return "imported"
+        if self.present:
+            return "already there"
+        return "skipped" if self.skipped else "no match"
+
+
+def rom_files_in(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Every file under some folders (recursively) or named directly, sorted per folder.
+
+    Raises:
+        RomNotFoundError: a path does not exist.
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                out.extend(Path(root) / f for f in sorted(files))
+        else:
+            raise RomNotFoundError(f"'{p}' does not exist: give a folder or file of ROMs")
+    return out
+
+
+def _write(dest: Path, data: bytes) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, dest)
+
+
+def _same(dest: Path, data: bytes) -> bool:
+    try:
+        return dest.stat().st_size == len(data) and dest.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _place(
+    source: str, forms: list[RomForm], known: Mapping[str, Sequence[RomTarget]], root: Path
+) -> ImportResult:
+    for form in forms:
+        targets = known.get(form.sha1)
+        if not targets:
+            continue
+        imported: list[str] = []
+        present: list[str] = []
+        for t in targets:
+            dest = root / t.game / t.file
+            if _same(dest, form.data):
+                present.append(t.game)
+            else:
+                _write(dest, form.data)
+                imported.append(t.game)
+        return ImportResult(source, form.sha1, tuple(imported), tuple(present))
+    return ImportResult(source, forms[0].sha1 if forms else None)
+
+
+def _scan_zip(
+    zf: zipfile.ZipFile,
+    source: str,
+    known: Mapping[str, Sequence[RomTarget]],
+    root: Path,
+    depth: int,
+) -> list[ImportResult]:
+    out: list[ImportResult] = []
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        inner = f"{source}:{info.filename}"
+        if info.file_size > MAX_ROM_SIZE:
+            out.append(ImportResult(inner, None, skipped="larger than 32 MiB"))
+            continue
+        try:
+            member = zf.read(info)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
+            out.append(ImportResult(inner, None, skipped=f"unreadable ({e})"))
+            continue
+        out.extend(_import_bytes(info.filename, inner, member, known, root, depth + 1))
+    return out
+
+
+def _import_bytes(
+    name: str,
+    source: str,
+    data: bytes,
+    known: Mapping[str, Sequence[RomTarget]],
+    root: Path,
+    depth: int,
+) -> list[ImportResult]:
+    result = _place(source, rom_forms(name, data), known, root)
+    if result.status != "no match" or not name.lower().endswith(".zip") or depth >= 4:
+        return [result]
+    # an archive nobody knows by its own sha1 (arcade sets are known as zips): look inside
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return _scan_zip(zf, source, known, root, depth) or [result]
+    except (zipfile.BadZipFile, OSError):
+        return [result]
+
+
+def _stream_sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _import_large(
+    path: Path, known: Mapping[str, Sequence[RomTarget]], root: Path
+) -> ImportResult | None:
+    # too big to hold in memory: hashed and copied in chunks, its raw form only
+    sha = _stream_sha1(path)
+    targets = known.get(sha)
+    if not targets:
+        return None
+    size = path.stat().st_size
+    imported: list[str] = []
+    present: list[str] = []
+    for t in targets:
+        dest = root / t.game / t.file
+        if dest.is_file() and dest.stat().st_size == size and _stream_sha1(dest) == sha:
+            present.append(t.game)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        os.replace(tmp, dest)
+        imported.append(t.game)
+    return ImportResult(str(path), sha, tuple(imported), tuple(present))
+
+
+def import_file(
+    path: Path, known: Mapping[str, Sequence[RomTarget]], root: Path | None = None
+) -> list[ImportResult]:
+    """Import one file (every member of a zip archive), if its sha1 is known.
+
+    Args:
+        path: the file.
+        known: sha1 → where a ROM with that sha1 goes (see ``catalog.rom_targets``).
+        root: the ROM folder to fill (default ``data_dir()/roms``).
+
+    Returns:
+        One result for the file, or one per member of an archive.
+    """
+    root = root if root is not None else data_dir() / "roms"
+    source = str(path)
+    suffix = path.suffix.lower()
+    try:
+        if path.stat().st_size <= MAX_ROM_SIZE:
+            return _import_bytes(path.name, source, path.read_bytes(), known, root, 0)
+        if suffix not in LARGE_ROM_EXTENSIONS and suffix != ".zip":
+            return [ImportResult(source, None, skipped="larger than 32 MiB")]
+        result = _import_large(path, known, root)
+        if result is not None:
+            return [result]
+        if suffix != ".zip":
+            return [ImportResult(source, _stream_sha1(path))]
+        with zipfile.ZipFile(path) as zf:
+            return _scan_zip(zf, source, known, root, 0) or [ImportResult(source, None)]
+    except zipfile.BadZipFile:
+        return [ImportResult(source, None, skipped="not a zip archive")]
+    except OSError as e:
+        return [ImportResult(source, None, skipped=f"unreadable ({e.strerror or e})")]
+
+
+def import_roms(
+    paths: Iterable[str | os.PathLike[str]],
+    known: Mapping[str, Sequence[RomTarget]] | None = None,
+    *,
+    on_file: Callable[[Path], None] | None = None,
+) -> Iterator[ImportResult]:
+    """Copy every ROM under ``paths`` whose sha1 a game knows into ``data_dir()/roms``.
+
+    Args:
+        paths: folders (searched recursively, zip archives included) or files.
+        known: sha1 → targets; default: every game in the catalog (ours and stable-retro's).
+        on_file: called before each file is read (for progress).
+
+    Yields:
+        One result per file or archive member.
+
+    Raises:
+        RomNotFoundError: a path does not exist.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "x.bin").write_bytes(b"not a rom")
+        >>> [r.status for r in import_roms([folder], known={})]
+        ['no match']
+    """
+    if known is None:
+        from pettingretro.integration.catalog import rom_targets
+
+        known = rom_targets()
+    root = data_dir() / "roms"
+    for path in rom_files_in(paths):
+        if on_file is not None:
+            on_file(path)
+        yield from import_file(path, known, root)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding
+# ---------------------------------------------------------------------------------------------
+
+
+def _candidates(
+    game: str, files: Sequence[str], ale_name: str | None, dirs: Iterable[Path]
+) -> list[tuple[str, Path]]:
     out: list[tuple[str, Path]] = []
     user = data_dir() / "roms"
     for f in files:
@@ -44,6 +428,9 @@ def _candidates(game: str, files: Iterable[str], ale_name: str | None) -> list[t
         ale = package_dir("ale_py")
         if ale is not None:
             out.append(("ale-py", ale / "roms" / f"{ale_name}.bin"))
+    for d in dirs:
+        for f in files:
+            out.append(("integration", d / f))
     sr = package_dir("stable_retro")
     if sr is not None:
         for kind in ("stable", "experimental", "contrib"):
@@ -53,20 +440,41 @@ def _candidates(game: str, files: Iterable[str], ale_name: str | None) -> list[t
 
 
 def find_rom(
-    game: str, sha1: str | None, *, files: Iterable[str] = ("rom.bin",), ale_name: str | None = None
+    game: str,
+    sha1: str | Iterable[str] | None,
+    *,
+    files: Iterable[str] | None = None,
+    ale_name: str | None = None,
+    dirs: Iterable[Path] = (),
 ) -> Path:
     """The first ROM file for ``game`` whose sha1 matches (any file when ``sha1`` is None).
+
+    Args:
+        game: the game's folder name: ours (``pong``) or an integration's (``Pong-Atari2600-v0``).
+        sha1: the ROM's sha1, several accepted ones, or None for any.
+        files: the ROM's file names; default: the catalog's for ``game`` (``rom.<ext>`` of its
+            system), else ``rom.bin``.
+        ale_name: the ROM's name in ale-py, for Atari games.
+        dirs: more folders to look in for ``files`` (an integration's own folder).
 
     Raises:
         RomNotFoundError: none found; the message says which package to install or to run
             ``pettingretro import DIR``.
     """
+    if files is None:
+        from pettingretro.integration.catalog import lookup
+
+        entry = lookup(game)
+        files = entry.rom_files if entry is not None else ("rom.bin",)
     files = tuple(files)
+    wanted = None if sha1 is None else {sha1} if isinstance(sha1, str) else set(sha1)
     seen: list[str] = []
-    for _source, path in _candidates(game, files, ale_name):
-        if not path.is_file():
+    tried: set[Path] = set()
+    for _source, path in _candidates(game, files, ale_name, dirs):
+        if path in tried or not path.is_file():
             continue
-        if sha1 is None or sha1_of(path, strip_ines=path.suffix == ".nes") == sha1:
+        tried.add(path)
+        if wanted is None or _file_sha1(path) in wanted:
             return path
         seen.append(f"{path} (sha1 differs)")
     hint = ""
@@ -75,7 +483,8 @@ def find_rom(
     elif ale_name:
         hint = "; ale-py is installed but its ROM did not match (reinstall ale-py)"
     found = f" (found {', '.join(seen)})" if seen else ""
+    shown = "" if wanted is None else f" with sha1 {' or '.join(sorted(wanted))}"
     raise RomNotFoundError(
-        f"no ROM for {game!r}" + (f" with sha1 {sha1}" if sha1 else "") + f"{found}{hint}; "
+        f"no ROM for {game!r}{shown}{found}{hint}; "
         f"or put yours in place with `pettingretro import DIR`, or pass rom=PATH"
     )

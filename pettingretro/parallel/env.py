@@ -21,8 +21,8 @@ from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import Reader
 from pettingretro.integration.roms import find_rom
-from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.integration.systems import System, system_for_rom, system_of_game
+from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
@@ -326,9 +326,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if rom_file is not None:
             self.rom_path = rom_file
         else:
-            exts = system.extensions if system else ()
-            files = [f"rom.{e}" for e in exts] + ["rom.md", "rom.bin"]
-            self.rom_path = find_rom(spec.name, shas[0] if shas else None, files=files, ale_name=ale_name)
+            from pettingretro.integration.catalog import lookup
+
+            entry = lookup(spec.name)
+            files = list(entry.rom_files) if entry else [f"rom.{e}" for e in (system.extensions if system else ())]
+            if ale_name is None and entry is not None:
+                ale_name = entry.ale_name
+            self.rom_path = find_rom(spec.name, shas or None, files=files, ale_name=ale_name, dirs=[spec.path])
         self.rambase = system.rambase if system else 0
 
     # ------------------------------------------------------------------ setup and reset

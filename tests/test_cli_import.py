@@ -1,0 +1,117 @@
+"""The command line's `import` and `list`: reports per file, filters, nothing in site-packages."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from pettingretro import cli
+from pettingretro.cli import main
+from pettingretro.integration import catalog
+
+
+@pytest.fixture(autouse=True)
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PETTINGRETRO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv(catalog.INTEGRATIONS_PATH_ENV, raising=False)
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def roms(tmp_path: Path, ale_roms: Path) -> Path:
+    folder = tmp_path / "my roms" / "atari"
+    folder.mkdir(parents=True)
+    for name in ("pong.bin", "warlords.bin"):
+        (folder / name).write_bytes((ale_roms / name).read_bytes())
+    (folder.parent / "notes.txt").write_text("not a ROM")
+    return folder.parent
+
+
+def lines(out: str, start: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith(start)]
+
+
+def test_import_reports_each_file(roms: Path, data: Path, capsys) -> None:
+    assert main(["import", str(roms)]) == 0
+    out = capsys.readouterr().out
+    [pong] = [line for line in lines(out, "imported") if "pong.bin" in line]
+    assert pong.endswith("-> pong, Pong-Atari2600-v0")
+    assert any(line.endswith("-> warlords") for line in lines(out, "imported"))
+    junk = hashlib.sha1(b"not a ROM").hexdigest()
+    assert lines(out, "no match") == [f"no match       {roms / 'notes.txt'} (sha1 {junk})"]
+    assert out.splitlines()[-1] == f"2 imported, 1 no match; ROMs are in {data / 'roms'}"
+    assert (data / "roms/Pong-Atari2600-v0/rom.a26").is_file()
+
+    assert main(["import", str(roms)]) == 0
+    out = capsys.readouterr().out
+    assert not lines(out, "imported")
+    assert len(lines(out, "already there")) == 2
+    assert "2 already there, 1 no match" in out
+
+
+def test_import_quiet_prints_imports_and_summary(roms: Path, capsys) -> None:
+    assert main(["import", "--quiet", str(roms)]) == 0
+    out = capsys.readouterr()
+    assert len(out.out.splitlines()) == 3 and not lines(out.out, "no match")
+    assert out.err == ""
+
+
+def test_import_of_a_missing_folder_fails(tmp_path: Path, capsys) -> None:
+    assert main(["import", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_counter_on_a_terminal_without_tqdm(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
+    monkeypatch.setattr(cli._Progress, "DELAY", 0.0)
+    with cli._Progress(2, enabled=True) as progress:
+        progress.update()
+        progress.write("imported       x -> y")
+        progress.update()
+    out = capsys.readouterr()
+    assert "1/2 files" in out.err and out.out == "imported       x -> y\n"
+
+
+def table(out: str) -> dict[str, list[str]]:
+    rows = out.splitlines()[1:-1]
+    return {r.split()[0]: r.split() for r in rows}
+
+
+def test_list_filters_by_players(capsys) -> None:
+    assert main(["list", "--players", "4"]) == 0
+    rows = table(capsys.readouterr().out)
+    assert {"quadrapong_v0", "warlords_v0", "pong_v0"} <= rows.keys()
+    assert "boxing_v0" not in rows and "Pong-Atari2600-v0" not in rows
+    assert all("4" in r[2].split(",") for r in rows.values())
+
+
+def test_list_filters_by_system_and_shows_rom_status(roms: Path, capsys) -> None:
+    assert main(["list", "--system", "genesis"]) == 0
+    out = capsys.readouterr().out
+    rows = table(out)
+    assert len(rows) > 300 and all(r[1] == "Genesis" for r in rows.values())
+    assert "ships with stable-retro" in next(
+        line for line in out.splitlines() if line.startswith("Airstriker-Genesis-v0")
+    )
+    assert rows["NHL94-Genesis-v0"][2:4] == ["1,2", "missing"]
+
+    assert main(["list", "--system", "Atari2600", "--players", "2"]) == 0
+    rows = table(capsys.readouterr().out)
+    assert rows["Pong-Atari2600-v0"][2:] == ["1,2", "installed", "(ale-py)", "stable"]
+    assert rows["boxing_v0"][2] == "2" and "Boxing-Atari2600-v0" not in rows
+
+    main(["import", "-q", str(roms)])
+    capsys.readouterr()
+    assert main(["list", "--system", "Atari2600", "--installed"]) == 0
+    rows = table(capsys.readouterr().out)
+    assert rows["Pong-Atari2600-v0"][3] == "imported"
+    assert "Pitfall-Atari2600-v0" not in rows
+
+
+def test_list_unknown_system_names_the_known_ones(capsys) -> None:
+    assert main(["list", "--system", "Dreamcast"]) == 1
+    out = capsys.readouterr().out
+    assert "no games for system 'Dreamcast'" in out and "Genesis" in out and "Atari2600" in out
