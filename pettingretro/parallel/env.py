@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import itertools
 import os
 import threading
 from collections.abc import Mapping
@@ -19,9 +18,9 @@ from pettingzoo.utils.env import ParallelEnv
 from pettingretro.errors import EmulatorBusyError, PettingRetroError, StateError
 from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
-from pettingretro.integration.memory import Reader
+from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom
-from pettingretro.integration.systems import System, system_for_rom, system_of_game
+from pettingretro.integration.systems import System, system_for_rom, system_of_game, systems
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
 
@@ -189,13 +188,25 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             from pettingretro.isolation import IsolatedEmulator
 
             self.emu = IsolatedEmulator(
-                self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS, label=game.env_name
+                self._core_name,
+                self.rom_path,
+                options=core_options,
+                num_ports=MAX_PORTS,
+                label=game.env_name,
             )
         else:
-            self.emu = Emulator(self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS)
+            self.emu = Emulator(
+                self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS
+            )
         self._vars = dict(spec.variables)
-        self._reader = Reader(self._vars, self.rambase)
         self._scenario = spec.scenario
+        # integration addresses name bytes as the console sees them: rambase and word order
+        facts = self._system if self._system is not None else {"rambase": self.rambase}
+        self._space = AddressSpace.for_system(facts, self.emu.ram, self.emu.memory_maps)
+        self._reader = Reader(
+            self._vars, self._space, required=frozenset(self._scenario.variables())
+        )
+        self._evaluator = self._scenario.evaluator(self.num_players, self._space)
         self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
         paddles = self._paddles
         if paddles and self.controls.num_paddles:
@@ -238,7 +249,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def _plan_native(self, extra: Mapping[str, Any], core: Any, rom: Any) -> None:
         """A project game: ALE actions, agent bindings and paddles from its metadata."""
         action_ids = (
-            list(range(len(ALE_ACTIONS))) if self.full_action_space else list(extra.get("actions", range(18)))
+            list(range(len(ALE_ACTIONS)))
+            if self.full_action_space
+            else list(extra.get("actions", range(18)))
         )
         self.controls = Controls.ale(
             self.game.bindings(self.num_players),
@@ -264,6 +277,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             )
         )
         self.rambase = int(extra.get("rambase", 0))
+        self._system = systems().get(str(extra.get("system")))
 
     def _plan_integration(self, core: Any, rom: Any) -> None:
         """A stable-retro integration or a bare ROM: one joystick per agent, stable-retro's actions.
@@ -297,7 +311,11 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 raise ValueError(
                     f"{game.env_name} plays with {', '.join(textra.get('agents', {}))} players here, not {self.num_players}"
                 )
-            action_ids = list(range(len(ALE_ACTIONS))) if self.full_action_space else list(textra.get("actions", range(18)))
+            action_ids = (
+                list(range(len(ALE_ACTIONS)))
+                if self.full_action_space
+                else list(textra.get("actions", range(18)))
+            )
             self.controls = Controls.ale(
                 twin_def.bindings(self.num_players),
                 [*action_ids, 0],
@@ -311,12 +329,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 names: list[Any] = [()]
                 combos = [0]
             else:
-                groups = spec.scenario.actions or system.action_groups
-                names, combos = [], []
-                for combo in itertools.product(*groups) if groups else [()]:
-                    buttons = tuple(b for part in combo for b in part)
-                    names.append(buttons)
-                    combos.append(system.button_mask(buttons))
+                filt = spec.scenario.action_filter(system.buttons, system.action_groups)
+                combos = filt.combos() if filt is not None else [0]
+                names = [
+                    tuple(b for i, b in enumerate(system.buttons) if b and m >> i & 1)
+                    for m in combos
+                ]
             self.controls = Controls.buttons(range(self.num_players), [*combos, 0], [*names, ()])
             self._num_actions = len(combos)
         self._noop_row = self._num_actions
@@ -329,11 +347,18 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             from pettingretro.integration.catalog import lookup
 
             entry = lookup(spec.name)
-            files = list(entry.rom_files) if entry else [f"rom.{e}" for e in (system.extensions if system else ())]
+            files = (
+                list(entry.rom_files)
+                if entry
+                else [f"rom.{e}" for e in (system.extensions if system else ())]
+            )
             if ale_name is None and entry is not None:
                 ale_name = entry.ale_name
-            self.rom_path = find_rom(spec.name, shas or None, files=files, ale_name=ale_name, dirs=[spec.path])
+            self.rom_path = find_rom(
+                spec.name, shas or None, files=files, ale_name=ale_name, dirs=[spec.path]
+            )
         self.rambase = system.rambase if system else 0
+        self._system = system
 
     # ------------------------------------------------------------------ setup and reset
 
@@ -367,7 +392,16 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def _setup_key(self) -> tuple[Any, ...]:
         assert self.emu is not None
         g = self.game
-        return (g.folder, g.path, g.scenario, str(self.emu.core_path), str(self.rom_path), self.num_players, self.mode, self.state_name)
+        return (
+            g.folder,
+            g.path,
+            g.scenario,
+            str(self.emu.core_path),
+            str(self.rom_path),
+            self.num_players,
+            self.mode,
+            self.state_name,
+        )
 
     def _start_state(self) -> bytes | None:
         """An integration's start state (a gzip of the core's state), or None."""
@@ -412,7 +446,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._frames(None, 60)
         self._frames({0: start}, 4)
         select = extra.get("mode_select")
-        custom = self.game.rules is not None and self.game.rules.select_mode is not Rules.select_mode
+        custom = (
+            self.game.rules is not None and self.game.rules.select_mode is not Rules.select_mode
+        )
         if self.mode is not None and (select is not None or custom):
             if custom:
                 assert self.game.rules is not None
@@ -461,6 +497,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._obs = self._emulate(masks, deltas, 1)
         self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
+        self._evaluator.reset(self._values)
         self._rules.reset(self._values)
         self.agents = self.possible_agents[:]
         self._cycles = 0
@@ -483,8 +520,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         return out
 
     def _read_values(self) -> dict[str, int]:
-        assert self.emu is not None
-        return self._reader.read(self.emu.ram)
+        return self._reader.read()
 
     def step(
         self, actions: Mapping[str, Any]
@@ -523,7 +559,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         finally:
             self._busy.release()
 
-    def inputs(self, actions: Mapping[str, Any]) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+    def inputs(
+        self, actions: Mapping[str, Any]
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Check the agents' actions and turn them into port masks and paddle motion.
 
         The first third of :meth:`step`, public so that a vector env can run the emulation of
@@ -586,17 +624,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         deltas_v = {k: values[k] - prev[k] for k in values}
         self._values = values
         n = self.num_players
-        specs = self._scenario.rewards
-        rewards = np.zeros(n, np.float64)
-        for p in range(min(n, len(specs))):
-            rewards[p] = specs[p](values, deltas_v)
+        reward_list, game_over = self._evaluator.step(values, deltas_v, self.frameskip)
+        rewards = np.asarray(reward_list, np.float64)
         if self.game.reward_fn is not None:
             ram = emu.ram
             rewards += np.asarray(self.game.reward_fn(ram, self._prev_ram), np.float64)[:n]
             self._prev_ram = ram.copy()
-        game_over = (
-            self._scenario.done(values, deltas_v) if not self._scenario.done.empty else False
-        )
         game_over = self._rules.step(values, deltas_v, rewards, self.frameskip) or game_over
         lives = self._rules.lives(values)
         truncated = self._cycles >= self.max_cycles
