@@ -81,7 +81,7 @@ def test_bare_rom_with_a_reward_function(tmp_path: Path) -> None:
     press_a = names.index(("A",))
     env.reset(seed=0)
     got = []
-    for _ in range(6):
+    for _ in range(8):
         rew = env.step({"first_0": press_a, "second_0": 0})[1]
         got.append((rew["first_0"], rew["second_0"]))
     assert got[-1] == (1.0, 0.0), "only the player holding A is paid"
@@ -103,3 +103,50 @@ def test_unknown_game_and_unknown_extension(tmp_path: Path) -> None:
     odd.write_bytes(b"\0" * 16)
     with pytest.raises(ValueError, match="pass core=NAME"):
         pettingretro.parallel_env(rom=odd)
+
+
+def test_user_integration_with_per_player_crops(tmp_path: Path) -> None:
+    """A user folder: our NES test ROM, a variable per pad, per-player rewards and crops."""
+    import json
+
+    rom = build_rom("nes", tmp_path)
+    folder = tmp_path / "PadTest-Nes-v0"
+    folder.mkdir()
+    fact = TEST_ROMS["nes"]
+    (folder / "data.json").write_text(
+        json.dumps(
+            {"info": {f"pad{p}": {"address": fact.port_offsets[p], "type": "|u1"} for p in (0, 1)}}
+        )
+    )
+    (folder / "scenario.json").write_text(
+        json.dumps(
+            {
+                "rewards": [
+                    {
+                        "variables": {
+                            "pad0": {"measurement": "absolute", "op": "nonzero", "reward": 1}
+                        }
+                    },
+                    {
+                        "variables": {
+                            "pad1": {"measurement": "absolute", "op": "nonzero", "reward": 2}
+                        }
+                    },
+                ],
+                "crops": [[0, 0, 128, 0], [128, 0, 0, 120]],
+            }
+        )
+    )
+    env = pettingretro.parallel_env(str(folder), rom=rom, players=2)
+    assert env.observation_space("first_0").shape == (env.emu.screen_shape[0], 128, 3)
+    assert env.observation_space("second_0").shape == (120, env.emu.screen_shape[1] - 128, 3)
+    obs, _ = env.reset(seed=0)
+    for a in env.agents:
+        assert env.observation_space(a).contains(obs[a])
+    press = env.controls.actions.index(("A",))
+    rew = {}
+    for _ in range(8):  # the ROM starts reading pads on its fifth frame
+        obs, rew, *_ = env.step({"first_0": 0, "second_0": press})
+    assert rew == {"first_0": 0.0, "second_0": 2.0}
+    for a in env.agents:
+        assert env.observation_space(a).contains(obs[a])

@@ -227,6 +227,18 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         else:
             space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
         self.observation_spaces = {a: space for a in self.possible_agents}
+        # an integration may crop each player's picture (scenario "crop" / "crops")
+        crops = (
+            []
+            if game.native or obs_type == "ram"
+            else [spec.scenario.crop_for(p) for p in range(self.num_players)]
+        )
+        self._crops = crops if any(c is not None for c in crops) else None
+        if self._crops is not None:
+            for a, c in zip(self.possible_agents, self._crops, strict=True):
+                if c is not None:
+                    shape = (*c.shape(h, w), *space.shape[2:])
+                    self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
         self.action_spaces = {
             a: gymnasium.spaces.Discrete(self._num_actions) for a in self.possible_agents
         }
@@ -505,7 +517,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "human":
             self.render()
         obs = self._obs
-        return {a: obs for a in self.agents}, {a: {} for a in self.agents}
+        return self._per_agent(obs, self.agents), {a: {} for a in self.agents}
 
     # ------------------------------------------------------------------ stepping
 
@@ -654,7 +666,18 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 self._recorder.on_episode_end()
         if self.render_mode == "human":
             self.render()
-        return {a: obs for a in live}, rew, term, trunc, infos
+        return self._per_agent(obs, live), rew, term, trunc, infos
+
+    def _per_agent(
+        self, obs: npt.NDArray[np.uint8], agents: list[str]
+    ) -> dict[str, npt.NDArray[np.uint8]]:
+        if self._crops is None:
+            return {a: obs for a in agents}
+        out = {}
+        for a in agents:
+            c = self._crops[self._index[a]]
+            out[a] = obs if c is None else np.ascontiguousarray(c.apply(obs))
+        return out
 
     # ------------------------------------------------------------------ the rest of the API
 
@@ -670,6 +693,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         """The current observation (every agent sees the whole screen or RAM)."""
         if self._obs is None:
             raise EnvStateError("observe() before reset(): call reset() first")
+        if self._crops is not None and self._crops[self._index[agent]] is not None:
+            return np.ascontiguousarray(self._crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
         return self._obs
 
     def state(self) -> npt.NDArray[np.uint8]:
