@@ -3,12 +3,16 @@
  * bench/host.py compiles this with `cc -O2` at run time and compares pettingretro's Emulator with
  * it. Nothing here is shared with the host: every callback does the least a frontend can do.
  *
- *   ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K]
+ *   ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K] [--serve]
  *
  * Each thread loads its own private copy of the core (copied to an unlinked temp file, since
  * dlopen of one path returns one shared instance), then runs frames with random joypad input on
  * ports 0 and 1 (a direction or a fire button, or nothing, drawn per frame). Only the frame loop is
- * timed. Prints one line: `frames=<total> seconds=<wall> fps=<total/wall> threads=<T>`.
+ * timed. Prints one line: `frames=<total> seconds=<wall> cpu=<process CPU seconds> fps=<total/wall>
+ * threads=<T>`.
+ * With --serve it loads once, then measures once per line read from stdin (`<seconds>` or
+ * `f<frames per thread>`), printing one such line each time, until EOF: a benchmark can then
+ * interleave many short measurements with its own without reloading the core.
  *
  * Environment answers: GET_CAN_DUPE true, SET_PIXEL_FORMAT accepted, GET_SYSTEM_DIRECTORY and
  * GET_SAVE_DIRECTORY a temp dir, GET_VARIABLE the first value of a v0 option (cores that never
@@ -183,10 +187,12 @@ static size_t rom_size;
 
 struct job {
     struct inst in;
-    pthread_barrier_t *go;
-    long frames;
-    double seconds;
+    long frames;    /* in: frames to run (0: run for `seconds`); out: frames run */
+    double seconds; /* in: wall time to run for; out: wall time taken */
 };
+
+static pthread_barrier_t go, done;
+static volatile int quitting;
 
 static double now(void) {
     struct timespec ts;
@@ -227,34 +233,72 @@ static void *worker(void *arg) {
     pthread_mutex_unlock(&load_mu);
     for (int i = 0; i < 30; i++) run(); /* warm up */
 
-    pthread_barrier_wait(j->go);
-    double t0 = now();
-    long done = 0;
     for (;;) {
-        long chunk = j->frames ? j->frames - done : 64;
-        for (long i = 0; i < chunk; i++) {
-            j->in.buttons[0] = random_mask(&j->in);
-            j->in.buttons[1] = random_mask(&j->in);
-            run();
+        pthread_barrier_wait(&go);
+        if (quitting) break;
+        double t0 = now();
+        long done_frames = 0;
+        for (;;) {
+            long chunk = j->frames ? j->frames - done_frames : 16;
+            for (long i = 0; i < chunk; i++) {
+                j->in.buttons[0] = random_mask(&j->in);
+                j->in.buttons[1] = random_mask(&j->in);
+                run();
+            }
+            done_frames += chunk;
+            if (j->frames ? done_frames >= j->frames : now() - t0 >= j->seconds) break;
         }
-        done += chunk;
-        if (j->frames ? done >= j->frames : now() - t0 >= j->seconds) break;
+        j->seconds = now() - t0;
+        j->frames = done_frames;
+        pthread_barrier_wait(&done);
     }
-    j->seconds = now() - t0;
-    j->frames = done;
     /* no unload/deinit/dlclose: the process exits right after */
     return NULL;
 }
 
+/* One measurement on every thread at once; prints the aggregate. */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void measure(struct job *jobs, unsigned threads, long frames, double seconds) {
+    for (unsigned t = 0; t < threads; t++) {
+        jobs[t].frames = frames;
+        jobs[t].seconds = seconds;
+    }
+    double c0 = cpu_now();
+    pthread_barrier_wait(&go);
+    pthread_barrier_wait(&done);
+    double cpu = cpu_now() - c0;
+    long total = 0;
+    double wall = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        total += jobs[t].frames;
+        if (jobs[t].seconds > wall) wall = jobs[t].seconds;
+    }
+    printf("frames=%ld seconds=%.6f cpu=%.6f fps=%.1f threads=%u\n", total, wall, cpu, total / wall,
+           threads);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv) {
     unsigned threads = 1;
+    int serve = 0;
     if (argc < 3) {
-        fprintf(stderr, "usage: ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K]\n");
+        fprintf(stderr, "usage: ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K] [--serve]\n");
         return 2;
     }
     core_path = argv[1];
     rom_path = argv[2];
-    for (int i = 3; i + 1 < argc; i += 2) {
+    for (int i = 3; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--serve")) {
+            serve = 1;
+            i--;
+            continue;
+        }
+        if (i + 1 >= argc) die("missing value for", argv[i]);
         if (!strcmp(argv[i], "--frames")) want_frames = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--seconds")) want_seconds = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads")) threads = (unsigned)atoi(argv[i + 1]);
@@ -273,25 +317,26 @@ int main(int argc, char **argv) {
     if (fread(rom_data, 1, rom_size, f) != rom_size) die("cannot read the ROM", rom_path);
     fclose(f);
 
-    pthread_barrier_t go;
-    pthread_barrier_init(&go, NULL, threads);
+    pthread_barrier_init(&go, NULL, threads + 1);
+    pthread_barrier_init(&done, NULL, threads + 1);
     struct job *jobs = calloc(threads, sizeof *jobs);
     pthread_t *tids = calloc(threads, sizeof *tids);
     for (unsigned t = 0; t < threads; t++) {
         jobs[t].in.rng = 0x9E3779B97F4A7C15ull * (seed + t + 1);
-        jobs[t].go = &go;
-        jobs[t].frames = want_frames;
-        jobs[t].seconds = want_seconds;
         if (pthread_create(&tids[t], NULL, worker, &jobs[t])) die("pthread_create failed", NULL);
     }
-    long total = 0;
-    double wall = 0;
-    for (unsigned t = 0; t < threads; t++) {
-        pthread_join(tids[t], NULL);
-        total += jobs[t].frames;
-        if (jobs[t].seconds > wall) wall = jobs[t].seconds;
+    if (!serve) {
+        measure(jobs, threads, want_frames, want_seconds);
+    } else {
+        char line[64];
+        while (fgets(line, sizeof line, stdin)) {
+            if (line[0] == 'f') measure(jobs, threads, atol(line + 1), 0);
+            else if (atof(line) > 0) measure(jobs, threads, 0, atof(line));
+        }
     }
+    quitting = 1;
+    pthread_barrier_wait(&go);
+    for (unsigned t = 0; t < threads; t++) pthread_join(tids[t], NULL);
     rmdir(dir_path);
-    printf("frames=%ld seconds=%.6f fps=%.1f threads=%u\n", total, wall, total / wall, threads);
     return 0;
 }

@@ -39,7 +39,9 @@ def pong_rom() -> Path:
 def action_stream(i: int, frames: int) -> list[tuple[int, int]]:
     """Emulator i's joypad masks for ports 0 and 1: nothing, fire or one direction per frame."""
     rng = np.random.default_rng(i)
-    bits = [0] + [1 << b for b in (Button.B, Button.A, Button.UP, Button.DOWN, Button.LEFT, Button.RIGHT)]
+    bits = [0] + [
+        1 << b for b in (Button.B, Button.A, Button.UP, Button.DOWN, Button.LEFT, Button.RIGHT)
+    ]
     choice = rng.integers(0, len(bits), size=(frames, 2))
     return [(bits[a], bits[b]) for a, b in choice]
 
@@ -65,15 +67,15 @@ class Run:
             self.emu.close()
 
 
-def solo(i: int) -> dict[str, object]:
+def solo(i: int) -> tuple[list[str], str]:
     """Emulator i run alone (called in a fresh process)."""
     run = Run(i, pong_rom())
     for f in range(FRAMES):
         run.frame(f)
-    return {"ram": run.ram, "screen": run.screen}
+    return run.ram, run.screen
 
 
-def solo_in_fresh_process(i: int) -> dict[str, object]:
+def solo_in_fresh_process(i: int) -> tuple[list[str], str]:
     code = (
         "import importlib.util, json, sys\n"
         f"spec = importlib.util.spec_from_file_location('threads_solo', {str(Path(__file__))!r})\n"
@@ -81,10 +83,15 @@ def solo_in_fresh_process(i: int) -> dict[str, object]:
         f"print(json.dumps(m.solo({i})))\n"
     )
     root = str(Path(pettingretro.__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, f"solo run {i} failed:\n{out.stderr}"
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    ram, screen = json.loads(out.stdout.strip().splitlines()[-1])
+    return [str(h) for h in ram], str(screen)
 
 
 def test_16_emulators_on_4_threads_match_each_alone_in_a_fresh_process() -> None:
@@ -113,12 +120,14 @@ def test_16_emulators_on_4_threads_match_each_alone_in_a_fresh_process() -> None
         th.join()
     assert not errors, errors
 
-    assert len({run.ram[-1] for run in runs}) > 1, "different action streams should give different games"
-    for i, (run, ref) in enumerate(zip(runs, alone)):
-        if run.ram != ref["ram"]:
-            first = next(f for f, (x, y) in enumerate(zip(run.ram, ref["ram"])) if x != y)
+    assert len({run.ram[-1] for run in runs}) > 1, (
+        "different action streams should give different games"
+    )
+    for i, (run, ref) in enumerate(zip(runs, alone, strict=True)):
+        if run.ram != ref[0]:
+            first = next(f for f, (x, y) in enumerate(zip(run.ram, ref[0], strict=True)) if x != y)
             raise AssertionError(f"emulator {i}: RAM differs from its solo run from frame {first}")
-        assert run.screen == ref["screen"], f"emulator {i}: final screen differs from its solo run"
+        assert run.screen == ref[1], f"emulator {i}: final screen differs from its solo run"
 
 
 def test_step_many_on_2_threads_equals_one_by_one() -> None:
@@ -127,7 +136,10 @@ def test_step_many_on_2_threads_equals_one_by_one() -> None:
     batched = [Emulator("stella", rom) for _ in range(n)]
     single = [Emulator("stella", rom) for _ in range(n)]
     rng = np.random.default_rng(1234)
-    bits = np.array([0] + [1 << b for b in (Button.B, Button.A, Button.UP, Button.DOWN, Button.LEFT, Button.RIGHT)])
+    bits = np.array(
+        [0]
+        + [1 << b for b in (Button.B, Button.A, Button.UP, Button.DOWN, Button.LEFT, Button.RIGHT)]
+    )
     try:
         for c in range(calls):
             buttons = np.zeros((n, MAX_PORTS), np.uint16)
@@ -135,7 +147,7 @@ def test_step_many_on_2_threads_equals_one_by_one() -> None:
             frames = 1 + c % 3
             video = c == calls - 1  # the last call keeps a picture
             step_many(batched, buttons, frames, video=video, num_threads=2)
-            for emu, ref, row in zip(single, batched, buttons):
+            for emu, ref, row in zip(single, batched, buttons, strict=True):
                 # (the size of the picture is known once one was kept: before that, screen_shape
                 # is the core's base geometry, 320 wide for Stella's 160-wide frames)
                 out = np.empty((*ref.screen_shape, 3), np.uint8) if video else None
@@ -144,10 +156,14 @@ def test_step_many_on_2_threads_equals_one_by_one() -> None:
                     assert out is not None
                     np.testing.assert_array_equal(out, emu.screen_rgb())
             for i in range(n):
-                assert np.array_equal(batched[i].ram, single[i].ram), f"emulator {i} differs after call {c}"
+                assert np.array_equal(batched[i].ram, single[i].ram), (
+                    f"emulator {i} differs after call {c}"
+                )
                 assert batched[i].frame == single[i].frame
         for i in range(n):
-            np.testing.assert_array_equal(batched[i].screen_rgb(), single[i].screen_rgb(), f"emulator {i}")
+            np.testing.assert_array_equal(
+                batched[i].screen_rgb(), single[i].screen_rgb(), f"emulator {i}"
+            )
         assert len({bytes(e.ram) for e in batched}) > 1, "the emulators should have diverged"
     finally:
         for emu in batched + single:
@@ -161,7 +177,10 @@ def test_one_emulator_on_two_threads_raises_busy() -> None:
             started = threading.Event()
             outcome: dict[str, BaseException | None] = {}
 
-            def long_call() -> None:
+            def long_call(
+                started: threading.Event = started,
+                outcome: dict[str, BaseException | None] = outcome,
+            ) -> None:
                 started.set()
                 try:
                     emu.step(5000, video=False)
@@ -173,7 +192,7 @@ def test_one_emulator_on_two_threads_raises_busy() -> None:
             frame0 = emu.frame
             a.start()
             started.wait()
-            busy: EmulatorBusyError | None = None
+            busy: BaseException | None = None
             stepped = 0
             deadline = time.monotonic() + 30
             while a.is_alive() and time.monotonic() < deadline:
@@ -190,6 +209,7 @@ def test_one_emulator_on_two_threads_raises_busy() -> None:
             if busy is None:
                 continue  # no overlap this time (A ran out before B tried): try again
             assert "another thread" in str(busy)
+            assert outcome["a"] is None or isinstance(outcome["a"], EmulatorBusyError), outcome["a"]
             if outcome["a"] is None:
                 # A's call was not disturbed: all its frames ran, plus B's successful single steps
                 assert emu.frame == frame0 + 5000 + stepped
