@@ -95,7 +95,9 @@ class GameDef:
     path: str | None = None
     rom: str | None = None
     scenario: str = "scenario"
-    reward_fn: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]] | None = None
+    reward_fn: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]] | None = (
+        None
+    )
 
     @property
     def spec(self) -> GameSpec:
@@ -117,12 +119,21 @@ class GameDef:
         info = self.spec.extra.get("players", {})
         if not info:
             states = self.spec.metadata.get("default_player_state")
-            choices = list(range(1, max(len(states), 2) + 1)) if isinstance(states, list) else [1, 2]
-            info = {"default": 1, "choices": choices if requested is None or requested <= 2 else [*choices, requested]}
+            choices = (
+                list(range(1, max(len(states), 2) + 1)) if isinstance(states, list) else [1, 2]
+            )
+            info = {
+                "default": 1,
+                "choices": choices
+                if requested is None or requested <= 2
+                else [*choices, requested],
+            }
         choices = [int(x) for x in info.get("choices", [2])]
         n = int(requested if requested is not None else info.get("default", choices[0]))
         if n not in choices:
-            raise ValueError(f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}")
+            raise ValueError(
+                f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}"
+            )
         return n
 
     def bindings(self, num_players: int) -> list[Binding]:
@@ -130,15 +141,20 @@ class GameDef:
         agents = self.spec.extra.get("agents", {})
         spec = agents.get(str(num_players))
         if spec is None:
-            raise IntegrationError(f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players")
-        return [Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]") for i, b in enumerate(spec)]
+            raise IntegrationError(
+                f"{self.spec.path / 'metadata.json'}: no 'agents' entry for {num_players} players"
+            )
+        return [
+            Binding.parse(b, f"{self.spec.path / 'metadata.json'} agents[{num_players}][{i}]")
+            for i, b in enumerate(spec)
+        ]
 
     def agent_names(self, num_players: int) -> list[str]:
         """PettingZoo Atari's agent names: first_0, second_0, ..."""
         return [f"{AGENT_NAMES[i]}_0" for i in range(num_players)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path: str, scenario: str) -> GameSpec:
     return load_game(path, scenario)
 
@@ -152,7 +168,7 @@ def project_game_for_rom(sha1s: Sequence[str]) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _project_rom_sha1(meta_path: str) -> str | None:
     import json
 
