@@ -222,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--installed", action="store_true", help="only games whose ROM is in place")
     p.set_defaults(func=_list)
+    from pettingretro.utils.commands import add_play_parser, add_video_parser
+
+    add_play_parser(sub)
+    add_video_parser(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
