@@ -1530,15 +1530,77 @@ static struct {
     int video;
     int *rcs;
     unsigned next;
+    const struct pr_obs_spec *spec; /* NULL: step only */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, NULL, 0, NULL, 0, 0, NULL, 0};
+          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL};
+
+/* Area resampling with precomputed integer taps; exact, so it equals AreaResize in numpy. */
+static int area_resize(const pr_emu *e, const uint8_t *src, const struct pr_obs_spec *s,
+                       uint8_t *dst) {
+    unsigned c = s->mode == PR_SCREEN_RGB ? 3u : 1u;
+    size_t row = (size_t)e->fw * c;
+    uint32_t *acc = malloc(row * sizeof *acc);
+    if (!acc) return PR_ENOMEM;
+    uint32_t half = s->divisor / 2;
+    for (unsigned j = 0; j < s->out_h; j++) {
+        memset(acc, 0, row * sizeof *acc);
+        for (unsigned t = 0; t < s->h_taps; t++) {
+            uint32_t w = s->h_weight[j * s->h_taps + t];
+            if (!w) continue;
+            const uint8_t *r = src + (size_t)s->h_index[j * s->h_taps + t] * row;
+            for (size_t x = 0; x < row; x++) acc[x] += w * r[x];
+        }
+        uint8_t *out = dst + (size_t)j * s->out_w * c;
+        for (unsigned i = 0; i < s->out_w; i++) {
+            for (unsigned k = 0; k < c; k++) {
+                uint32_t v = 0;
+                for (unsigned t = 0; t < s->w_taps; t++) {
+                    size_t at = (size_t)i * s->w_taps + t;
+                    v += s->w_weight[at] * acc[(size_t)s->w_index[at] * c + k];
+                }
+                out[(size_t)i * c + k] = (uint8_t)((v + half) / s->divisor);
+            }
+        }
+    }
+    free(acc);
+    return PR_OK;
+}
+
+static int step_obs(pr_emu *e, const uint16_t *buttons, unsigned frames,
+                    const struct pr_obs_spec *s, unsigned i) {
+    uint8_t *last = s->last + (size_t)i * s->frame_stride;
+    uint8_t *pooled = s->max_pool ? s->pooled + (size_t)i * s->frame_stride : last;
+    size_t size = s->frame_stride;
+    int rc;
+    if (s->max_pool) {
+        if (frames < 2) return fail(e, PR_EINVAL, "max_pool needs at least 2 frames per step");
+        if ((rc = pr_step(e, buttons, PR_MAX_PORTS, frames - 1, 1, pooled, size, s->mode)) < 0)
+            return rc;
+        if ((rc = pr_step(e, buttons, PR_MAX_PORTS, 1, 1, last, size, s->mode)) < 0) return rc;
+        size_t n = (size_t)e->fw * e->fh * (s->mode == PR_SCREEN_RGB ? 3u : 1u);
+        for (size_t k = 0; k < n; k++)
+            if (last[k] > pooled[k]) pooled[k] = last[k];
+    } else if ((rc = pr_step(e, buttons, PR_MAX_PORTS, frames, 1, last, size, s->mode)) < 0) {
+        return rc;
+    }
+    if (s->out_h) {
+        if (e->fw != s->src_w || e->fh != s->src_h)
+            return fail(e, PR_EINVAL, "the picture is %ux%u but the resize expects %ux%u", e->fw,
+                        e->fh, s->src_w, s->src_h);
+        if (area_resize(e, pooled, s, s->dst + (size_t)i * s->dst_stride))
+            return fail(e, PR_ENOMEM, "out of memory resizing a frame");
+    }
+    return rc;
+}
 
 static void pool_drain(void) {
     for (;;) {
         unsigned i = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED);
         if (i >= pool.n) break;
-        int rc = pr_step(pool.emus[i], pool.buttons + (size_t)i * PR_MAX_PORTS, PR_MAX_PORTS,
-                         pool.frames, pool.video, NULL, 0, 0);
+        const uint16_t *b = pool.buttons + (size_t)i * PR_MAX_PORTS;
+        int rc = pool.spec ? step_obs(pool.emus[i], b, pool.frames, pool.spec, i)
+                           : pr_step(pool.emus[i], b, PR_MAX_PORTS, pool.frames, pool.video,
+                                     NULL, 0, 0);
         pool.rcs[i] = rc;
     }
 }
@@ -1560,8 +1622,8 @@ static void *pool_worker(void *arg) {
     return NULL;
 }
 
-int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames, int video,
-                 unsigned nthreads, int *rcs) {
+static int step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,
+                     int video, unsigned nthreads, int *rcs, const struct pr_obs_spec *spec) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > PR_MAX_WORKERS + 1) nthreads = PR_MAX_WORKERS + 1;
     if (nthreads > n) nthreads = n ? n : 1;
@@ -1584,6 +1646,7 @@ int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned fr
     pool.frames = frames;
     pool.video = video;
     pool.rcs = rcs;
+    pool.spec = spec;
     pool.next = 0;
     pool.participants = helpers;
     pool.finished = 0;
@@ -1599,4 +1662,17 @@ int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned fr
     for (unsigned i = 0; i < n; i++)
         if (rcs[i] < worst) worst = rcs[i];
     return worst;
+}
+
+int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames, int video,
+                 unsigned nthreads, int *rcs) {
+    return step_many(emus, n, buttons, frames, video, nthreads, rcs, NULL);
+}
+
+int pr_step_many_obs(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,
+                     unsigned nthreads, int *rcs, const struct pr_obs_spec *spec) {
+    if (!spec || !spec->last || (spec->max_pool && !spec->pooled) || (spec->out_h && !spec->dst))
+        return PR_EINVAL;
+    if (spec->mode != PR_SCREEN_RGB && spec->mode != PR_SCREEN_GRAY) return PR_EINVAL;
+    return step_many(emus, n, buttons, frames, 1, nthreads, rcs, spec);
 }

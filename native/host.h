@@ -99,6 +99,37 @@ int pr_paddles_get(const pr_emu *e, int32_t *values);
 int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames, int video,
                  unsigned nthreads, int *rcs);
 
+/* Batched stepping that also makes each emulator's observation, on the pool threads.
+ * Per emulator: run frames-1 frames, convert the picture (mode PR_SCREEN_*) into its `last`
+ * buffer, run the last frame, convert into `last`, and with max_pool keep in `pooled` the
+ * pixel-wise max of the two (frames must then be >= 2). With out_h > 0 the pooled (or last)
+ * frame is then resampled by area into `dst` with the taps AreaResize computes: output row j is
+ * sum_t h_weight[j,t] * row h_index[j,t], output column i likewise, then (acc + divisor/2) /
+ * divisor; the picture must then be src_w x src_h. Buffers are per emulator, `*_stride` bytes
+ * apart. */
+struct pr_obs_spec {
+    int mode;
+    int max_pool;
+    uint8_t *last;
+    uint8_t *pooled;
+    size_t frame_stride;
+    unsigned src_h;
+    unsigned src_w;
+    unsigned out_h;
+    unsigned out_w;
+    unsigned h_taps;
+    unsigned w_taps;
+    const int32_t *h_index;
+    const uint32_t *h_weight;
+    const int32_t *w_index;
+    const uint32_t *w_weight;
+    uint32_t divisor;
+    uint8_t *dst;
+    size_t dst_stride;
+};
+int pr_step_many_obs(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,
+                     unsigned nthreads, int *rcs, const struct pr_obs_spec *spec);
+
 /* Screen. */
 int pr_screen(pr_emu *e, uint8_t *dst, size_t dst_size, int mode);
 void pr_screen_size(const pr_emu *e, unsigned *width, unsigned *height);

@@ -26,3 +26,10 @@ def env(*args: object, **kwargs: object) -> object:
     from pettingretro.make import env as make
 
     return make(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def vector_env(*args: object, **kwargs: object) -> object:
+    """Many games stepped per call on C threads; see :func:`pettingretro.vector.vector_env`."""
+    from pettingretro.vector import vector_env as make
+
+    return make(*args, **kwargs)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ __all__ = [
     "SystemInfo",
     "core_info",
     "step_many",
+    "step_many_into",
 ]
 
 core_log = logging.getLogger("pettingretro.core")
@@ -751,6 +752,90 @@ def step_many(
     lib.pr_step_many(
         handles, n, ffi.from_buffer("uint16_t[]", buf), frames, 1 if video else 0, num_threads, rcs
     )
+    for i, em in enumerate(emulators):
+        if rcs[i]:
+            em._check(rcs[i])
+
+
+def step_many_into(
+    emulators: Sequence[Emulator],
+    buttons: npt.NDArray[np.uint16],
+    frames: int,
+    last: npt.NDArray[np.uint8],
+    *,
+    gray: bool = False,
+    pooled: npt.NDArray[np.uint8] | None = None,
+    resize: tuple[npt.NDArray[Any], ...] | None = None,
+    out: npt.NDArray[np.uint8] | None = None,
+    num_threads: int = 2,
+) -> None:
+    """:func:`step_many`, and each emulator's observation made on the same C threads.
+
+    Args:
+        emulators: distinct emulators.
+        buttons: uint16 (len(emulators), MAX_PORTS): each one's port masks.
+        frames: frames each runs (>= 2 with ``pooled``).
+        last: uint8 (n, H, W, 3), or (n, H, W) when ``gray``: receives each one's last frame.
+        gray: convert to luma instead of RGB.
+        pooled: like ``last``: receives the pixel-wise max of each one's last two frames.
+        resize: ``(h_index, h_weight, w_index, w_weight, divisor)``, the taps of
+            ``pettingretro.vector.AreaResize``: the pooled (or last) frame is resampled into ``out``.
+        out: uint8 (n, height, width[, 3]) for ``resize``.
+        num_threads: threads to use, the calling thread included.
+    """
+    n = len(emulators)
+    if buttons.shape != (n, MAX_PORTS) or buttons.dtype != np.uint16:
+        raise ValueError(
+            f"buttons must be uint16 of shape ({n}, {MAX_PORTS}), got {buttons.dtype} {buttons.shape}"
+        )
+    if len({id(x) for x in emulators}) != n:
+        raise ValueError("an emulator appears twice: each must step once per call")
+    for name, arr in (("last", last), ("pooled", pooled), ("out", out)):
+        if arr is not None and (
+            arr.dtype != np.uint8 or not arr.flags.c_contiguous or len(arr) != n
+        ):
+            raise ValueError(
+                f"{name} must be a C-contiguous uint8 array with one frame per emulator"
+            )
+    if pooled is not None and (pooled.shape != last.shape or frames < 2):
+        raise ValueError("pooled needs last's shape and at least 2 frames per step")
+    spec = ffi.new("struct pr_obs_spec *")
+    keep: list[Any] = []  # the buffers the struct points into live until the call returns
+    spec.mode = lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB
+    keep.append(ffi.from_buffer("uint8_t[]", last, require_writable=True))
+    spec.last = keep[-1]
+    spec.frame_stride = last[0].nbytes if n else 0
+    if pooled is not None:
+        spec.max_pool = 1
+        keep.append(ffi.from_buffer("uint8_t[]", pooled, require_writable=True))
+        spec.pooled = keep[-1]
+    if resize is not None:
+        if out is None:
+            raise ValueError("resize needs out")
+        h_index, h_weight, w_index, w_weight, divisor = resize
+        taps = [
+            ffi.from_buffer("int32_t[]", np.ascontiguousarray(h_index, np.int32)),
+            ffi.from_buffer("uint32_t[]", np.ascontiguousarray(h_weight, np.uint32)),
+            ffi.from_buffer("int32_t[]", np.ascontiguousarray(w_index, np.int32)),
+            ffi.from_buffer("uint32_t[]", np.ascontiguousarray(w_weight, np.uint32)),
+        ]
+        keep += taps
+        spec.h_index, spec.h_weight, spec.w_index, spec.w_weight = taps
+        spec.src_h, spec.src_w = last.shape[1], last.shape[2]
+        spec.out_h, spec.h_taps = np.shape(h_index)
+        spec.out_w, spec.w_taps = np.shape(w_index)
+        spec.divisor = int(divisor)
+        keep.append(ffi.from_buffer("uint8_t[]", out, require_writable=True))
+        spec.dst = keep[-1]
+        spec.dst_stride = out[0].nbytes if n else 0
+    handles = ffi.new("pr_emu *[]", [em._live() for em in emulators])
+    rcs = ffi.new("int[]", max(n, 1))
+    buf = np.ascontiguousarray(buttons)
+    rc = lib.pr_step_many_obs(
+        handles, n, ffi.from_buffer("uint16_t[]", buf), frames, num_threads, rcs, spec
+    )
+    if rc == lib.PR_EINVAL and not any(rcs[i] for i in range(n)):
+        raise ValueError("pr_step_many_obs refused its buffers")
     for i, em in enumerate(emulators):
         if rcs[i]:
             em._check(rcs[i])

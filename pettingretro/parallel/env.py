@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gymnasium
 import numpy as np
@@ -187,13 +187,18 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if isolate:
             from pettingretro.isolation import IsolatedEmulator
 
-            self.emu = IsolatedEmulator(
-                self._core_name,
-                self.rom_path,
-                options=core_options,
-                num_ports=MAX_PORTS,
-                label=game.env_name,
+            # the same interface as Emulator, served by a worker process
+            self.emu = cast(
+                Emulator,
+                IsolatedEmulator(
+                    self._core_name,
+                    self.rom_path,
+                    options=core_options,
+                    num_ports=MAX_PORTS,
+                    label=game.env_name,
+                ),
             )
+
         else:
             self.emu = Emulator(
                 self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS

@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""The vector env on the C thread pool against the Atari training pipelines users run today.
+
+Every figure is emulated Pong frames per second (steps x games x frameskip), random actions,
+with PettingZoo's recommended Atari preprocessing: frameskip 4 with a max over the last two
+frames, grayscale, 84x84, 4 stacked frames, agent indicator, sticky actions 0.25.
+
+* ours N games, T threads   ``pettingretro.vector.vector_env("pong_v0", N, num_threads=T,
+                            **ATARI_PREPROCESSING)``, N in 1, 2, 4, 8, 16 and T in 1, 2
+* supersuit 8 games         ``pettingzoo.atari.pong_v3`` + SuperSuit (max_observation, sticky_actions,
+                            frame_skip, color_reduction, resize, frame_stack, agent_indicator),
+                            ``pettingzoo_env_to_vec_env_v1`` + ``concat_vec_envs_v1(num_cpus=2)``
+                            (needs ``supersuit`` and ``multi-agent-ale-py``; skipped without them)
+* ale 8 envs, 2 threads     ale-py's ``AtariVectorEnv("pong")`` (single-agent; its own preprocessing,
+                            the same frameskip 4, max-pool, 84x84 grayscale, stack 4): a reference
+                            for what a C++ vector env gets from the same machine
+* memory                    resident memory per extra game: 1 game, then 16 more, each stepped
+
+Each configuration lives in its own worker process, built once and warmed up, then measured
+``--rounds`` times for ``--seconds``, the rounds interleaved over all configurations; the best
+round counts. Actions are drawn ahead of time and cycled. Resets happen inside the clock (the
+vector envs reset games themselves). Shared machines are noisy: read the ratios, and the load
+averages printed before and after the run.
+
+Targets: ours 2 threads / 1 thread >= 1.7 (8 and 16 games); ours 8 games 2 threads / SuperSuit
+8 games 2 CPUs >= 5; <= 8 MiB per extra game.
+
+    python bench/vector.py            # 3 rounds x 1.5 s per configuration, ~1.5 minutes
+    python bench/vector.py --quick    # 2 rounds x 0.6 s, ~40 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TABLE = 1024  # pre-drawn random actions, cycled
+SEED = 12345
+WARMUP_STEPS = 20
+GAMES = (1, 2, 4, 8, 16)
+THREADS = (1, 2)
+REF_GAMES = 8
+
+
+_last_venv: list[Any] = []  # the vector env make_ours built last (for serial_share)
+
+
+class SkipConfig(Exception):
+    """A reference that cannot run here (a package is missing); the message says which."""
+
+
+def ale_roms() -> Path:
+    spec = importlib.util.find_spec("ale_py")
+    if spec is None or not spec.submodule_search_locations:
+        raise SkipConfig("ale-py is not installed (pip install ale-py)")
+    return Path(next(iter(spec.submodule_search_locations))) / "roms"
+
+
+class Runner:
+    """A built, reset vector env: ``step(i)`` runs one batched step; ``frames`` per step."""
+
+    frames: int
+    step: Callable[[int], None]
+    close: Callable[[], None]
+
+
+def make_ours(games: int, threads: int) -> Runner:
+    import numpy as np
+
+    from pettingretro.vector import ATARI_PREPROCESSING, vector_env
+
+    venv = vector_env("pong_v0", games, num_threads=threads, copy=False, **ATARI_PREPROCESSING)
+    _last_venv[:] = [venv]
+    venv.reset(seed=SEED)
+    table = np.random.default_rng(SEED).integers(0, 6, (TABLE, venv.num_envs))
+    r = Runner()
+    r.frames = games * venv.frameskip
+    r.step = lambda i: venv.step(table[i % TABLE]) and None
+    r.close = venv.close
+    return r
+
+
+def make_supersuit(games: int) -> Runner:
+    for module, package in (
+        ("supersuit", "supersuit"),
+        ("multi_agent_ale_py", "multi-agent-ale-py"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            raise SkipConfig(f"the SuperSuit pipeline needs '{package}' (pip install {package})")
+    import warnings
+
+    import numpy as np
+    import supersuit as ss
+    from pettingzoo.atari import pong_v3
+
+    roms = str(ale_roms())
+
+    def make_env() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            env = pong_v3.parallel_env(auto_rom_install_path=roms)
+        env = ss.max_observation_v0(env, 2)
+        env = ss.sticky_actions_v0(env, repeat_action_probability=0.25)
+        env = ss.frame_skip_v0(env, 4)
+        env = ss.color_reduction_v0(env, mode="full")
+        env = ss.resize_v1(env, 84, 84)
+        env = ss.frame_stack_v1(env, 4)
+        return ss.agent_indicator_v0(env, type_only=False)
+
+    venv = ss.pettingzoo_env_to_vec_env_v1(make_env())
+    venv = ss.concat_vec_envs_v1(venv, games, num_cpus=2, base_class="gymnasium")
+    venv.reset(seed=SEED)
+    table = np.random.default_rng(SEED).integers(0, 6, (TABLE, games * 2))
+    r = Runner()
+    r.frames = games * 4
+    r.step = lambda i: venv.step(table[i % TABLE]) and None
+    r.close = venv.close
+    return r
+
+
+def make_ale(games: int, threads: int) -> Runner:
+    try:
+        from ale_py.vector_env import AtariVectorEnv
+    except ImportError as e:
+        raise SkipConfig(
+            f"ale-py has no AtariVectorEnv here ({e}); pip install 'ale-py>=0.10'"
+        ) from None
+    import numpy as np
+
+    venv = AtariVectorEnv(
+        "pong", games, num_threads=threads, repeat_action_probability=0.25, frameskip=4
+    )
+    venv.reset(seed=SEED)
+    n = int(venv.single_action_space.n)
+    table = np.random.default_rng(SEED).integers(0, n, (TABLE, games))
+    r = Runner()
+    r.frames = games * 4
+    r.step = lambda i: venv.step(table[i % TABLE]) and None
+    r.close = venv.close
+    return r
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status (Linux only)")
+
+
+def memory(kind: str) -> dict[str, Any]:
+    """Resident MiB per extra game: one game, then 16 more, each stepped 30 times."""
+    extra = 16
+    runners = []
+    marks = []
+    for games in (1, extra):
+        r = make_ours(games, 2) if kind == "ours" else make_ale(games, 2)
+        for i in range(30):
+            r.step(i)
+        runners.append(r)
+        marks.append(rss_mib())
+    for r in runners:
+        r.close()
+    return {"first": marks[0], "per_game": (marks[1] - marks[0]) / extra}
+
+
+def serial_share(games: int, seconds: float) -> dict[str, Any]:
+    """On 1 thread: the share of wall time outside the C pool calls (they are what threads split).
+
+    Amdahl's bound for 2 threads is then 1 / (s + (1 - s) / 2): what an idle 2-core machine
+    gives at best, which a loaded machine cannot show.
+    """
+    import pettingretro.vector.env as vector_module
+
+    inside = [0.0]
+
+    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                inside[0] += time.perf_counter() - t0
+
+        return call
+
+    vector_module.step_many = timed(vector_module.step_many)  # type: ignore[assignment]
+    r = make_ours(games, 1)
+    for i in range(WARMUP_STEPS):
+        r.step(i)
+    env = _last_venv[0]
+    if env._into is not None:  # observations made on the C threads
+        env._into = timed(env._into)
+    inside[0] = 0.0
+    m = measure(r, seconds, WARMUP_STEPS)
+    r.close()
+    s = 1 - inside[0] / m["wall"]
+    return {"serial": s, "bound": 1 / (s + (1 - s) / 2), "c_obs": env._into is not None}
+
+
+def build(name: str) -> Runner:
+    kind, *args = name.split("-")
+    if kind == "ours":
+        return make_ours(int(args[0]), int(args[1]))
+    if kind == "supersuit":
+        return make_supersuit(int(args[0]))
+    if kind == "ale":
+        return make_ale(int(args[0]), int(args[1]))
+    raise SkipConfig(f"unknown configuration {name!r}")
+
+
+def tree_cpu() -> float:
+    """CPU seconds of this process and its children so far (SuperSuit steps games in children)."""
+    total = time.process_time()
+    me = os.getpid()
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:  # ppid; utime and stime follow at 11 and 12
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def measure(runner: Runner, seconds: float, start: int) -> dict[str, float]:
+    t0 = time.perf_counter()
+    c0 = tree_cpu()
+    i = start
+    while True:
+        for _ in range(4):
+            runner.step(i)
+            i += 1
+        wall = time.perf_counter() - t0
+        if wall >= seconds:
+            break
+    return {"frames": (i - start) * runner.frames, "wall": wall, "cpu": tree_cpu() - c0}
+
+
+def worker(name: str) -> None:
+    out = sys.stdout
+    sys.stdout = sys.stderr  # libraries' chatter must not mix with the protocol
+    try:
+        if name.startswith("memory-"):
+            print(json.dumps(memory(name.split("-")[1])), file=out, flush=True)
+            return
+        if name.startswith("serial-"):
+            _, games, seconds = name.split("-")
+            print(json.dumps(serial_share(int(games), float(seconds))), file=out, flush=True)
+            return
+        runner = build(name)
+        for i in range(WARMUP_STEPS):
+            runner.step(i)
+    except SkipConfig as e:
+        print(json.dumps({"skip": str(e)}), file=out, flush=True)
+        return
+    except Exception as e:  # reported to the driver, which goes on
+        traceback.print_exc()
+        print(json.dumps({"skip": f"{type(e).__name__}: {e}"}), file=out, flush=True)
+        return
+    print(json.dumps({"ready": True}), file=out, flush=True)
+    i = WARMUP_STEPS
+    for line in sys.stdin:
+        if line.strip():
+            result = measure(runner, float(line), i)
+            i += int(result["frames"] // runner.frames)
+            print(json.dumps(result), file=out, flush=True)
+    runner.close()
+
+
+class Worker:
+    """One configuration's worker process, kept running between rounds."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            text=True,
+        )
+        self.skip: str | None = None
+
+    def first(self) -> dict[str, Any]:
+        """The worker's first line: ready, skipped (with why), or a memory result."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.err.seek(0)
+            self.skip = f"worker died (exit {self.proc.wait()}): {self.err.read()[-500:]}"
+            return {}
+        msg: dict[str, Any] = json.loads(line)
+        self.skip = msg.get("skip")
+        return msg
+
+    def __call__(self, seconds: float) -> dict[str, float]:
+        """One measurement of ``seconds`` stepping time."""
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(f"{seconds}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.err.seek(0)
+            raise RuntimeError(f"{self.name} worker died: {self.err.read()[-800:]}")
+        result: dict[str, float] = json.loads(line)
+        return result
+
+    def close(self) -> None:
+        """End the worker (it closes its env) once its input ends."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        self.err.close()
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=1.5)
+    ap.add_argument("--quick", action="store_true", help="2 rounds of 0.6 s")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    if args.quick:
+        args.rounds, args.seconds = 2, 0.6
+    began = time.perf_counter()
+    print(f"cpus {len(os.sched_getaffinity(0))}, load average {loadavg()} (before)")
+
+    mem: dict[str, dict[str, Any]] = {}
+    for kind in ("ours", "ale"):  # alone, before the speed workers exist
+        w = Worker(f"memory-{kind}")
+        mem[kind] = w.first()
+        if w.skip:
+            mem[kind] = {"skip": w.skip}
+        w.close()
+
+    serial: dict[int, dict[str, Any]] = {}
+    for g in (8, 16):
+        w = Worker(f"serial-{g}-{args.seconds}")
+        serial[g] = w.first()
+        if w.skip:
+            serial[g] = {"skip": w.skip}
+        w.close()
+
+    names = [f"ours-{g}-{t}" for g in GAMES for t in THREADS]
+    names += [f"supersuit-{REF_GAMES}", f"ale-{REF_GAMES}-2"]
+    workers = {}
+    for name in names:  # built one at a time: building is not measured
+        w = Worker(name)
+        w.first()
+        workers[name] = w
+    best: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for name, w in workers.items():
+            if w.skip:
+                continue
+            r = w(args.seconds)
+            fps = r["frames"] / r["wall"]
+            if fps > best.get(name, 0.0):
+                best[name] = fps
+                cpu[name] = r["frames"] / r["cpu"] if r["cpu"] > 0 else float("nan")
+    for w in workers.values():
+        w.close()
+
+    print(
+        f"\nPong frames/s, Atari preprocessing ({args.rounds} rounds x {args.seconds} s, best round)"
+    )
+    print(
+        f"{'games':>6} {'1 thread':>10} {'2 threads':>10} {'2/1':>6}   {'frames/cpu-s (1t, 2t)':>22}"
+    )
+    for g in GAMES:
+        one, two = best.get(f"ours-{g}-1"), best.get(f"ours-{g}-2")
+        if one and two:
+            print(
+                f"{g:>6} {one:>10,.0f} {two:>10,.0f} {two / one:>6.2f}   "
+                f"{cpu[f'ours-{g}-1']:>10,.0f} {cpu[f'ours-{g}-2']:>10,.0f}"
+            )
+    print()
+    for name, label in ((f"supersuit-{REF_GAMES}", f"SuperSuit pipeline, {REF_GAMES} games, num_cpus=2"),
+                        (f"ale-{REF_GAMES}-2", f"ALE AtariVectorEnv, {REF_GAMES} envs, 2 threads")):  # fmt: skip
+        w = workers[name]
+        if w.skip:
+            print(f"{label:<48} skipped: {w.skip}")
+        else:
+            print(f"{label:<48} {best[name]:>10,.0f} frames/s {cpu[name]:>8,.0f} frames/cpu-s")
+    for kind, label in (("ours", "ours"), ("ale", "ALE AtariVectorEnv")):
+        m = mem[kind]
+        if "skip" in m:
+            print(f"memory per extra game, {label:<25} skipped: {m['skip']}")
+        else:
+            print(
+                f"memory per extra game, {label:<25} {m['per_game']:>6.2f} MiB (first game: {m['first']:.0f} MiB RSS)"
+            )
+
+    print("\nratios")
+    ours8 = best.get(f"ours-{REF_GAMES}-2")
+
+    def line(
+        text: str, value: float | None, target: float | None = None, below: bool = False
+    ) -> None:
+        if value is None:
+            print(f"  {text:<52} n/a")
+            return
+        verdict = ""
+        if target is not None:
+            ok = value <= target if below else value >= target
+            verdict = (
+                f"  (target {'<=' if below else '>='} {target:g}: {'met' if ok else 'MISSED'})"
+            )
+        print(f"  {text:<52} {value:6.2f}{verdict}")
+
+    for g in (8, 16):
+        one, two = best.get(f"ours-{g}-1"), best.get(f"ours-{g}-2")
+        line(f"ours {g} games: 2 threads / 1 thread", two / one if one and two else None, 1.7)
+        sh = serial[g]
+        if "bound" in sh:
+            line(f"  bound on an idle machine (serial share {sh['serial']:.0%})", sh["bound"], 1.7)
+    ss_fps = best.get(f"supersuit-{REF_GAMES}")
+    line(
+        f"ours / SuperSuit pipeline ({REF_GAMES} games, 2 cpus)",
+        ours8 / ss_fps if ours8 and ss_fps else None,
+        5,
+    )
+    ours_cpu, ss_cpu = cpu.get(f"ours-{REF_GAMES}-2"), cpu.get(f"supersuit-{REF_GAMES}")
+    line(
+        "  the same in frames per CPU-second (load moves it less)",
+        ours_cpu / ss_cpu if ours_cpu and ss_cpu else None,
+    )
+    ale_fps = best.get(f"ale-{REF_GAMES}-2")
+    line(
+        f"ours / ALE AtariVectorEnv ({REF_GAMES} games, 2 threads)",
+        ours8 / ale_fps if ours8 and ale_fps else None,
+    )
+    line("ours MiB per extra game", mem["ours"].get("per_game"), 8, below=True)
+    c_obs = any(sh.get("c_obs") for sh in serial.values())
+    print(
+        "\nobservations made "
+        + ("on the C threads (host.step_many_into)" if c_obs else "in numpy after the C step")
+    )
+    print(f"load average {loadavg()} (after); {time.perf_counter() - began:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,624 @@
+"""RetroVectorEnv: many games stepped per call on the C thread pool, one sub-env per (game, agent).
+
+The layer above :class:`~pettingretro.parallel.env.RetroParallelEnv`: each game is a real parallel
+env whose :meth:`inputs` and :meth:`outcome` decide actions, rewards and endings, while the
+emulation of every game runs in one :func:`pettingretro.host.step_many` call with the GIL
+released. Observations, rewards, terminations and truncations land in preallocated batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import gymnasium
+import numpy as np
+import numpy.typing as npt
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from pettingretro import host
+from pettingretro.errors import PettingRetroError
+from pettingretro.host import MAX_PORTS, Emulator, step_many
+from pettingretro.parallel.env import RetroParallelEnv
+from pettingretro.vector.resize import AreaResize
+
+__all__ = ["ATARI_PREPROCESSING", "RetroVectorEnv", "vector_env"]
+
+#: The preprocessing PettingZoo recommends for Atari (SuperSuit's max_observation(2),
+#: sticky_actions(0.25), frame_skip(4), color_reduction, resize(84, 84), frame_stack(4),
+#: agent_indicator), as keyword arguments of :func:`vector_env`.
+ATARI_PREPROCESSING: Mapping[str, Any] = {
+    "frameskip": 4,
+    "max_pool": True,
+    "grayscale": True,
+    "resize": (84, 84),
+    "frame_stack": 4,
+    "agent_indicator": True,
+    "repeat_action_probability": 0.25,
+}
+
+Obs = npt.NDArray[Any]
+StepResult = tuple[
+    Obs, npt.NDArray[np.float32], npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[str, Any]
+]
+
+
+class VectorEnvError(PettingRetroError, RuntimeError):
+    """The vector env was used out of order (recv() without send(), step() while a send is pending)."""
+
+
+def _default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
+    """Many games of one env, batched: every (game, agent) pair is one sub-env.
+
+    Sub-env ``g * A + a`` is agent ``a`` of game ``g`` (``A`` agents per game), the self-play
+    layout of SuperSuit's ``pettingzoo_env_to_vec_env_v1`` + ``concat_vec_envs_v1``: ``step``
+    takes one action per sub-env and returns batches of ``num_envs = N * A`` rows. A game that
+    ends is reset in the same step (``autoreset_mode`` SAME_STEP): its rows then hold the new
+    episode's first observation and ``infos["final_obs"]`` holds the last one.
+
+    Agents that leave before their game ends see zeros (their indicator channels stay), get
+    reward 0 and ignore actions; their termination or truncation is reported when the game
+    ends (SuperSuit's ``black_death``), so every row's episode ends with its game's.
+
+    Prefer :func:`vector_env`, which builds the games from an env name.
+
+    Args:
+        envs: the games: distinct :class:`RetroParallelEnv` of one kind (same agents and
+            spaces), each with its own in-process emulator.
+        num_threads: C threads stepping the emulators, the calling thread included.
+        max_pool: each observation is the pixel-wise max of the last two frames emulated
+            (Atari sprites flicker between frames).
+        resize: ``(height, width)``: resample every frame by pixel area (exact integer means).
+        frame_stack: observations hold the last ``frame_stack`` frames, oldest first; at the
+            start of an episode the older ones are zeros.
+        agent_indicator: append one constant channel (or value, for RAM) per agent, 255 on
+            the row's own agent and 0 on the others.
+        channels_last: stacked image observations are ``(H, W, C)`` (SuperSuit's layout) instead of
+            ``(C, H, W)`` (ALE's and EnvPool's, what convolutional policies take).
+        copy: return fresh arrays; False returns the env's own buffers, overwritten by the
+            next step.
+
+    Raises:
+        ValueError: envs of different kinds, an isolated emulator, or preprocessing that does
+            not fit the observations (``resize`` or ``max_pool`` on RAM).
+    """
+
+    def __init__(
+        self,
+        envs: Sequence[RetroParallelEnv],
+        *,
+        num_threads: int | None = None,
+        max_pool: bool = False,
+        resize: tuple[int, int] | None = None,
+        frame_stack: int = 1,
+        agent_indicator: bool = False,
+        channels_last: bool = False,
+        copy: bool = True,
+    ) -> None:
+        if not envs:
+            raise ValueError("a vector env needs at least one game")
+        self.envs = list(envs)
+        first = self.envs[0]
+        self.agents_per_game = len(first.possible_agents)
+        self.possible_agents = list(first.possible_agents)
+        for e in self.envs:
+            if e.possible_agents != first.possible_agents or e.obs_type != first.obs_type:
+                raise ValueError(
+                    "every game of a vector env must have the same agents and obs_type"
+                )
+            if e.frameskip != first.frameskip:
+                raise ValueError("every game of a vector env must have the same frameskip")
+            if getattr(e, "_crops", None) is not None:
+                raise ValueError(
+                    "this game crops each player's picture (scenario 'crops'); the vector env "
+                    "observes whole screens: use the parallel env, or a scenario without crops"
+                )
+            if type(e.emu).__name__ != "Emulator":
+                raise ValueError(
+                    "the vector env steps emulators in this process on its C thread pool; "
+                    "drop isolate=True (isolated emulators run in worker processes)"
+                )
+        if len({id(e.emu) for e in self.envs}) != len(self.envs):
+            raise ValueError("each game needs its own env: an env appears twice")
+        spaces = {repr(first.observation_space(a)) for a in first.possible_agents} | {
+            repr(first.action_space(a)) for a in first.possible_agents
+        }
+        if len(spaces) != 2:
+            raise ValueError(
+                "every agent of a game must have the same observation and action spaces "
+                "(sub-envs share one space)"
+            )
+        if not isinstance(frame_stack, int) or frame_stack < 1:
+            raise ValueError(f"frame_stack must be a positive integer, got {frame_stack!r}")
+        self.num_games = len(self.envs)
+        self.num_envs = self.num_games * self.agents_per_game
+        self.num_threads = _default_threads() if num_threads is None else int(num_threads)
+        if self.num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+        self.frameskip = first.frameskip
+        self.obs_type = first.obs_type
+        self.max_pool = bool(max_pool)
+        self.frame_stack = frame_stack
+        self.agent_indicator = bool(agent_indicator)
+        self.channels_last = bool(channels_last)
+        self.copy = bool(copy)
+        self.render_mode = first.render_mode
+        self.metadata = {**first.metadata, "autoreset_mode": AutoresetMode.SAME_STEP}
+
+        image = self.obs_type != "ram"
+        if not image and (resize is not None or max_pool):
+            raise ValueError("resize and max_pool need image observations; obs_type='ram' has none")
+        raw_shape = tuple(first._obs_shape)
+        self._raw_shape = raw_shape
+        n, na = self.num_games, self.agents_per_game
+        # raw frames straight from C: the last frame, and the one before it for max-pooling
+        self._last = np.zeros((n, *raw_shape), np.uint8)
+        self._before = np.zeros((n, *raw_shape), np.uint8) if max_pool else None
+        self._resize = None
+        frame_shape = raw_shape
+        if resize is not None:
+            oh, ow = (int(resize[0]), int(resize[1]))
+            self._resize = AreaResize((raw_shape[0], raw_shape[1]), (oh, ow))
+            frame_shape = (oh, ow, *raw_shape[2:])
+            self._small = np.zeros((n, *frame_shape), np.uint8)
+        self._frame_shape = frame_shape
+
+        # one observation row = [frame_stack frames][indicators]; images as planes (C, H, W)
+        plain = frame_stack == 1 and not agent_indicator
+        if image:
+            h, w = frame_shape[:2]
+            c = frame_shape[2] if len(frame_shape) == 3 else 1
+            self._planes = c
+            plane = h * w
+            self._frame_size = c * plane
+            ind_size = plane * na if agent_indicator else 0
+            if plain:
+                single_shape: tuple[int, ...] = frame_shape
+            else:
+                channels = frame_stack * c + (na if agent_indicator else 0)
+                single_shape = (h, w, channels) if channels_last else (channels, h, w)
+        else:
+            self._planes = 0
+            self._frame_size = int(np.prod(frame_shape))
+            ind_size = na if agent_indicator else 0
+            single_shape = frame_shape if plain else (frame_stack * self._frame_size + ind_size,)
+        self._plain = plain
+        row = frame_stack * self._frame_size + ind_size
+        self._rows = np.zeros((n, na, row), np.uint8)
+        if agent_indicator:
+            ind = self._rows[:, :, frame_stack * self._frame_size :].reshape(n, na, na, -1)
+            for a in range(na):
+                ind[:, a, a] = 255
+        self._stack = self._rows[:, :, : frame_stack * self._frame_size]
+        self._newest = self._stack[:, :, (frame_stack - 1) * self._frame_size :]
+        self._single_shape = single_shape
+
+        self.single_observation_space = gymnasium.spaces.Box(0, 255, single_shape, np.uint8)
+        self.single_action_space = first.action_space(first.possible_agents[0])
+        self.observation_space = gymnasium.vector.utils.batch_space(
+            self.single_observation_space, self.num_envs
+        )
+        self.action_space = gymnasium.vector.utils.batch_space(
+            self.single_action_space, self.num_envs
+        )
+
+        # where the C shim can make observations on its pool threads, it does (same results)
+        self._into: Callable[..., None] | None = getattr(host, "step_many_into", None)
+        if not image or (max_pool and self.frameskip < 2):
+            self._into = None
+        self._buttons = np.zeros((n, MAX_PORTS), np.uint16)
+        self._emus: list[Emulator] = [e._live() for e in self.envs]
+        self._rewards = np.zeros((n, na), np.float32)
+        self._terms = np.zeros((n, na), np.bool_)
+        self._truncs = np.zeros((n, na), np.bool_)
+        self._alive = np.zeros((n, na), np.bool_)
+        # how each agent that left early ended, reported when its game ends (black death)
+        self._left_term = np.zeros((n, na), np.bool_)
+        self._left_trunc = np.zeros((n, na), np.bool_)
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self._started = False
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: Future[StepResult] | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ observations
+
+    def _grab(self, dst: npt.NDArray[np.uint8], games: Sequence[int]) -> None:
+        """Each listed game's last kept frame (or RAM) into ``dst[g]``, converted by C."""
+        kind = self.obs_type
+        for g in games:
+            emu = self._emus[g]
+            if kind == "grayscale_image":
+                emu.screen_gray(dst[g])
+            elif kind == "rgb_image":
+                emu.screen_rgb(dst[g])
+            else:
+                dst[g] = emu.ram
+
+    def _push(self, frames: npt.NDArray[np.uint8], games: npt.NDArray[np.intp] | None) -> None:
+        """Shift the stacks of ``games`` (all when None) and put ``frames`` (their new frames) last."""
+        n = self.num_games if games is None else len(games)
+        stack = self._stack if games is None else self._stack[games]
+        fs = self._frame_size
+        if self._planes > 1:  # RGB frames (N, H, W, 3) become planes (N, 3, H, W)
+            flat = np.ascontiguousarray(frames.transpose(0, 3, 1, 2)).reshape(n, 1, fs)
+        else:
+            flat = frames.reshape(n, 1, fs)
+        if self.frame_stack > 1:
+            stack[:, :, :-fs] = stack[:, :, fs:]
+        stack[:, :, -fs:] = flat
+        if games is not None:
+            self._stack[games] = stack
+
+    def _as_obs(self, rows: npt.NDArray[np.uint8], copy: bool) -> Obs:
+        """Observation rows (games, agents, row) in the single space's shape, one per sub-env."""
+        m = rows.shape[0] * rows.shape[1]
+        if not self._plain and self._planes and self.channels_last:
+            h, w, c = self._single_shape
+            out = np.empty((m, h, w, c), np.uint8)
+            np.copyto(out, rows.reshape(m, c, h, w).transpose(0, 2, 3, 1))
+            return out
+        obs: Obs = rows.reshape(m, *self._single_shape)
+        return obs.copy() if copy else obs
+
+    def _observations(self) -> Obs:
+        return self._as_obs(self._rows, self.copy)
+
+    def _reset_frames(self, games: Sequence[int], frames: list[npt.NDArray[np.uint8]]) -> None:
+        """Start the listed games' stacks from their reset frames (older frames are zeros)."""
+        idx = np.asarray(games, np.intp)
+        for g, f in zip(games, frames, strict=True):
+            self._last[g] = f
+            if self._before is not None:
+                self._before[g] = f
+        new = self._last[idx]
+        if self._resize is not None:
+            new = self._resize(new)
+        self._stack[idx] = 0
+        self._push(new, idx)
+
+    # ------------------------------------------------------------------ reset
+
+    def reset(
+        self,
+        *,
+        seed: int | Sequence[int | None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[Obs, dict[str, Any]]:
+        """Reset every game.
+
+        Args:
+            seed: an int seeds game ``g`` with ``seed + g``; a list gives one seed (or None) per
+                game. Seeds drive sticky actions; the games themselves start identically.
+            options: passed to every game's reset.
+
+        Returns:
+            ``(observations, infos)``.
+        """
+        self._check_idle()
+        if seed is None or isinstance(seed, (int, np.integer)):
+            seeds: list[int | None] = [
+                None if seed is None else int(seed) + g for g in range(self.num_games)
+            ]
+        else:
+            seeds = list(seed)
+            if len(seeds) != self.num_games:
+                raise ValueError(
+                    f"reset() needs one seed per game ({self.num_games}), got {len(seeds)}"
+                )
+        if seed is not None:
+            super().reset(seed=None if not isinstance(seed, (int, np.integer)) else int(seed))
+        frames = []
+        for env, s in zip(self.envs, seeds, strict=True):
+            obs, _ = env.reset(seed=s, options=options)
+            frames.append(obs[env.possible_agents[0]])
+        self._reset_frames(range(self.num_games), frames)
+        self._alive[:] = True
+        self._left_term[:] = False
+        self._left_trunc[:] = False
+        self._started = True
+        return self._observations(), {}
+
+    # ------------------------------------------------------------------ stepping
+
+    def step(self, actions: npt.ArrayLike) -> StepResult:
+        """Step every game once: one action per sub-env (``num_envs`` of them).
+
+        Returns:
+            ``(observations, rewards, terminations, truncations, infos)``, batched over sub-envs.
+        """
+        self._check_idle()
+        return self._step(np.asarray(actions))
+
+    def send(self, actions: npt.ArrayLike) -> None:
+        """Start a step in the background; :meth:`recv` returns its result.
+
+        The emulators run without the GIL, so the caller can compute the next batch of actions
+        (a policy on another batch, say) meanwhile.
+        """
+        self._check_idle()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="pettingretro-vector")
+        self._pending = self._executor.submit(self._step, np.array(actions, copy=True))
+
+    def recv(self) -> StepResult:
+        """The result of the step that :meth:`send` started (waits for it)."""
+        if self._pending is None:
+            raise VectorEnvError("recv() without send(): call send(actions) first")
+        pending, self._pending = self._pending, None
+        return pending.result()
+
+    # SB3's and gymnasium's names for send/recv
+    step_async = send
+    step_wait = recv
+
+    def _check_idle(self) -> None:
+        if self._closed:
+            raise VectorEnvError("this vector env was closed; make a new one")
+        if self._pending is not None:
+            raise VectorEnvError(
+                "a step is under way: call recv() before stepping or resetting again"
+            )
+
+    def _step(self, actions: npt.NDArray[Any]) -> StepResult:
+        if not self._started:
+            raise VectorEnvError("step() before reset(): call reset() first")
+        if actions.shape != (self.num_envs,):
+            raise ValueError(
+                f"step() takes one action per sub-env: shape ({self.num_envs},), got {actions.shape}"
+            )
+        if not self._lock.acquire(blocking=False):
+            raise VectorEnvError("two threads stepped this vector env at once; give each its own")
+        try:
+            return self._step_locked(actions)
+        finally:
+            self._lock.release()
+
+    def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
+        na = self.agents_per_game
+        agents = self.possible_agents
+        acts = actions.reshape(self.num_games, na).tolist()
+        buttons = self._buttons
+        for g, env in enumerate(self.envs):
+            masks, deltas = env.inputs(dict(zip(agents, acts[g], strict=True)))
+            buttons[g] = masks
+            _prepare(env, masks, deltas)
+
+        last, new = self._emulate()
+        rewards, terms, truncs, alive = self._rewards, self._terms, self._truncs, self._alive
+        gone = None if alive.all() else ~alive  # agents that left in an earlier step see zeros
+        rewards.fill(0.0)
+        terms.fill(False)
+        truncs.fill(False)
+        infos: dict[str, Any] = {}
+        ended: list[int] = []
+        index = self._index
+        for g, env in enumerate(self.envs):
+            _, rew, term, trunc, info = env.outcome(last[g])
+            for agent, r in rew.items():
+                i = index[agent]
+                rewards[g, i] = r
+                if term[agent] or trunc[agent]:
+                    alive[g, i] = False
+                    self._left_term[g, i] = term[agent]
+                    self._left_trunc[g, i] = trunc[agent]
+                if info[agent]:
+                    infos = self._add_info(infos, info[agent], g * na + i)
+            if not env.agents:
+                ended.append(g)
+        self._push(new, None)
+        if gone is not None:
+            self._stack[gone] = 0
+        if ended:
+            infos = self._autoreset(ended, infos)
+        obs = self._observations()
+        return (
+            obs,
+            rewards.reshape(-1).copy(),
+            terms.reshape(-1).copy(),
+            truncs.reshape(-1).copy(),
+            infos,
+        )
+
+    def _emulate(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+        """Run every game's frames; return the raw last frames and the new observation frames."""
+        k, nt, buttons = self.frameskip, self.num_threads, self._buttons
+        if self._into is not None:  # observations made by the C threads
+            self._into(
+                self._emus,
+                buttons,
+                k,
+                self._last,
+                gray=self.obs_type == "grayscale_image",
+                pooled=self._before,
+                resize=None if self._resize is None else self._resize.taps,
+                out=None if self._resize is None else self._small,
+                num_threads=nt,
+            )
+            pooled = self._last if self._before is None else self._before
+            return self._last, pooled if self._resize is None else self._small
+        if self._before is not None and k > 1:
+            step_many(self._emus, buttons, k - 1, video=True, num_threads=nt)
+            self._grab(self._before, range(self.num_games))
+            step_many(self._emus, buttons, 1, video=True, num_threads=nt)
+        elif self._before is not None:
+            self._before, self._last = self._last, self._before
+            step_many(self._emus, buttons, 1, video=True, num_threads=nt)
+        else:
+            video = self.obs_type != "ram" or self.render_mode is not None
+            step_many(self._emus, buttons, k, video=video, num_threads=nt)
+        last = self._last
+        self._grab(last, range(self.num_games))
+        if self._before is not None:
+            pooled = np.maximum(self._before, last, out=self._before if k > 1 else None)
+        else:
+            pooled = last
+        new = self._resize(pooled, self._small) if self._resize is not None else pooled
+        return last, new
+
+    def _autoreset(self, ended: list[int], infos: dict[str, Any]) -> dict[str, Any]:
+        """Report how the ended games' agents finished, keep their last rows, and reset them."""
+        na = self.agents_per_game
+        idx = np.asarray(ended, np.intp)
+        self._terms[idx] = self._left_term[idx]
+        self._truncs[idx] = self._left_trunc[idx]
+        final = self._as_obs(self._rows[idx], copy=True)  # before reset frames overwrite them
+        for j, g in enumerate(ended):
+            for a in range(na):
+                infos = self._add_info(
+                    infos, {"final_obs": final[j * na + a], "final_info": {}}, g * na + a
+                )
+        frames = []
+        for g in ended:
+            obs, _ = self.envs[g].reset()
+            frames.append(obs[self.envs[g].possible_agents[0]])
+        self._reset_frames(ended, frames)
+        self._alive[idx] = True
+        self._left_term[idx] = False
+        self._left_trunc[idx] = False
+        return infos
+
+    # ------------------------------------------------------------------ the rest
+
+    def render(self) -> tuple[Any, ...] | None:
+        """Every game's ``render()`` (each game's ``render_mode`` decides what that is)."""
+        if self.render_mode is None:
+            return None
+        return tuple(env.render() for env in self.envs)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Wait for a pending step, stop the background thread and close every game."""
+        if getattr(self, "_closed", True):  # closed, or its __init__ failed
+            return
+        if self._pending is not None:
+            with contextlib.suppress(Exception):  # closing: the step's error is of no use now
+                self._pending.result()
+            self._pending = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        for env in self.envs:
+            env.close()
+        self._closed = True
+
+    def __repr__(self) -> str:
+        return (
+            f"<RetroVectorEnv {self.metadata.get('name')} x{self.num_games} games "
+            f"x{self.agents_per_game} agents, {self.num_threads} threads>"
+        )
+
+
+def _prepare(
+    env: RetroParallelEnv, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32]
+) -> None:
+    """What RetroParallelEnv._emulate does before running frames: paddle motion, recording."""
+    if env._paddle_center is not None:
+        env.emu.paddles_move(deltas)  # type: ignore[union-attr]
+    if env._recorder is not None:
+        env._recorder.on_frames(masks, deltas, env.frameskip)
+
+
+def _env_fn(env: str | Callable[..., RetroParallelEnv]) -> Callable[..., RetroParallelEnv]:
+    if callable(env):
+        return env
+    name = env
+    if "/" in name:  # a PettingZoo id: pettingretro/pong-v0
+        base, _, version = name.split("/", 1)[1].rpartition("-v")
+        name = f"{base}_v{version}"
+    from pettingretro.envs import ENV_MODULES
+
+    if name not in ENV_MODULES:
+        raise ValueError(
+            f"no env named {env!r}; use one of {', '.join(ENV_MODULES)}, or pass a function that "
+            f"makes a RetroParallelEnv (e.g. lambda **kw: pettingretro.parallel_env(game, **kw))"
+        )
+    fn: Callable[..., RetroParallelEnv] = importlib.import_module(
+        f"pettingretro.envs.{name}"
+    ).parallel_env
+    return fn
+
+
+def vector_env(
+    env: str | Callable[..., RetroParallelEnv],
+    num_envs: int = 1,
+    *,
+    num_threads: int | None = None,
+    frameskip: int = 1,
+    max_pool: bool = False,
+    grayscale: bool = False,
+    resize: tuple[int, int] | None = None,
+    frame_stack: int = 1,
+    agent_indicator: bool = False,
+    channels_last: bool = False,
+    copy: bool = True,
+    **env_kwargs: Any,
+) -> RetroVectorEnv:
+    """``num_envs`` games of one env as a gymnasium vector env of ``num_envs * agents`` sub-envs.
+
+    Args:
+        env: an env module name (``"pong_v0"``), a PettingZoo id (``"pettingretro/pong-v0"``), or
+            a function that makes a :class:`RetroParallelEnv` from keyword arguments.
+        num_envs: games to run (each holds one emulator).
+        num_threads: C threads stepping the games (default: the CPUs this process may use).
+        frameskip: frames per step, emulated in C with the same input held.
+        max_pool: observe the pixel-wise max of the last two frames.
+        grayscale: observe luma (the env's ``obs_type="grayscale_image"``).
+        resize: ``(height, width)`` of observed frames, resampled by pixel area.
+        frame_stack: frames per observation, oldest first.
+        agent_indicator: append a constant channel per agent marking the row's own agent.
+        channels_last: stacked images as ``(H, W, C)`` instead of ``(C, H, W)``.
+        copy: return fresh arrays (False: the env's buffers, overwritten by the next step).
+        **env_kwargs: the game's own keyword arguments (``repeat_action_probability``,
+            ``max_cycles``, ``obs_type``, ``full_action_space``, ...).
+
+    Returns:
+        A :class:`RetroVectorEnv`; call ``reset(seed=...)`` first.
+
+    Example:
+        >>> import numpy as np
+        >>> from pettingretro.vector import ATARI_PREPROCESSING, vector_env
+        >>> venv = vector_env("pong_v0", num_envs=2, num_threads=2, **ATARI_PREPROCESSING)
+        >>> obs, infos = venv.reset(seed=0)
+        >>> obs.shape  # 2 games x 2 agents; 4 stacked frames + 2 agent channels
+        (4, 6, 84, 84)
+        >>> obs, rewards, terminations, truncations, infos = venv.step(np.zeros(4, np.int64))
+        >>> venv.close()
+    """
+    if num_envs < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+    if grayscale:
+        if env_kwargs.get("obs_type", "grayscale_image") != "grayscale_image":
+            raise ValueError(f"grayscale=True conflicts with obs_type={env_kwargs['obs_type']!r}")
+        env_kwargs["obs_type"] = "grayscale_image"
+    make = _env_fn(env)
+    games: list[RetroParallelEnv] = []
+    try:
+        for _ in range(num_envs):
+            games.append(make(frameskip=frameskip, **env_kwargs))
+        return RetroVectorEnv(
+            games,
+            num_threads=num_threads,
+            max_pool=max_pool,
+            resize=resize,
+            frame_stack=frame_stack,
+            agent_indicator=agent_indicator,
+            channels_last=channels_last,
+            copy=copy,
+        )
+    except BaseException:
+        for g in games:
+            g.close()
+        raise

@@ -1,0 +1,300 @@
+"""The vector env gives, bit for bit, what stepping the same games one by one gives.
+
+* Raw observations, rewards, terminations, truncations, autoresets and final observations
+  equal those of the same RetroParallelEnvs stepped alone with the same seeds and actions.
+* The preprocessing (max-pool, grayscale, area resize, frame stack, agent indicator) equals a
+  plain per-game reference built from single-frame env steps.
+* 1 and 2 C threads, step and send/recv, give identical results.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import gymnasium
+import numpy as np
+import pytest
+
+from pettingretro.envs import pong_v0
+from pettingretro.vector import ATARI_PREPROCESSING, AreaResize, VectorEnvError, vector_env
+
+GAMES = 3
+AGENTS = ("first_0", "second_0")
+
+
+def action_stream(steps: int, rows: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 6, size=(steps, rows))
+
+
+def test_raw_steps_equal_games_stepped_one_by_one() -> None:
+    kw: dict[str, Any] = dict(
+        obs_type="grayscale_image", frameskip=4, repeat_action_probability=0.25, max_cycles=150
+    )
+    venv = vector_env("pong_v0", GAMES, num_threads=2, **kw)
+    alone = [pong_v0.parallel_env(**kw) for _ in range(GAMES)]
+    obs, _ = venv.reset(seed=7)
+    for g, env in enumerate(alone):
+        o, _ = env.reset(seed=7 + g)
+        for a, agent in enumerate(AGENTS):
+            assert np.array_equal(obs[g * 2 + a], o[agent])
+    actions = action_stream(320, GAMES * 2)
+    rewarded = ended = 0
+    for t, act in enumerate(actions):
+        obs, rew, term, trunc, infos = venv.step(act)
+        for g, env in enumerate(alone):
+            o, r, te, tr, _ = env.step(
+                {agent: int(act[g * 2 + a]) for a, agent in enumerate(AGENTS)}
+            )
+            done = not env.agents
+            if done:
+                o_final, (o, _) = o, env.reset()
+            for a, agent in enumerate(AGENTS):
+                i = g * 2 + a
+                assert rew[i] == r[agent], (t, i)
+                assert term[i] == te[agent] and trunc[i] == tr[agent], (t, i)
+                assert np.array_equal(obs[i], o[agent]), (t, i)
+                if done:
+                    assert infos["_final_obs"][i]
+                    assert np.array_equal(infos["final_obs"][i], o_final[agent])
+            ended += done
+        rewarded += int(np.count_nonzero(rew))
+    assert rewarded > 0 and ended >= GAMES  # points were scored, every game truncated and reset
+    venv.close()
+
+
+def reference_rows(env: Any, actions: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """One game by hand: single-frame env steps, max of the last two, area resize, stack, indicator."""
+    resize = AreaResize((210, 160), (84, 84))
+    stack = [np.zeros((84, 84), np.uint8)] * 4
+    o, _ = env.reset(seed=seed)
+    frame = o["first_0"]
+    stack = [*stack[1:], resize(frame[None])[0]]
+    out = []
+
+    def rows() -> np.ndarray:
+        ind = [np.full((84, 84), 255 * (a == b), np.uint8) for a in range(2) for b in range(2)]
+        return np.stack([np.stack([*stack, ind[a * 2], ind[a * 2 + 1]]) for a in range(2)])
+
+    out.append(rows())
+    for act in actions:
+        frames = []
+        for _ in range(4):
+            o, *_ = env.step({agent: int(act[a]) for a, agent in enumerate(AGENTS)})
+            frames.append(o["first_0"].copy())
+        pooled = np.maximum(frames[-2], frames[-1])
+        stack = [*stack[1:], resize(pooled[None])[0]]
+        out.append(rows())
+    return out
+
+
+def test_preprocessing_equals_a_per_game_reference() -> None:
+    kw = dict(ATARI_PREPROCESSING, repeat_action_probability=0.0)
+    venv = vector_env("pong_v0", 2, num_threads=2, **kw)
+    assert venv.single_observation_space.shape == (6, 84, 84)
+    actions = action_stream(40, 4, seed=3)
+    got = [venv.reset(seed=0)[0]]
+    got += [venv.step(act)[0] for act in actions]
+    venv.close()
+    for g in range(2):
+        env = pong_v0.parallel_env(obs_type="grayscale_image")
+        want = reference_rows(env, [a[g * 2 : g * 2 + 2] for a in actions], seed=g)
+        for t, rows in enumerate(want):
+            assert np.array_equal(got[t][g * 2 : g * 2 + 2], rows), t
+        env.close()
+
+
+def test_channels_last_rgb_is_the_transpose_of_channels_first() -> None:
+    kw = dict(ATARI_PREPROCESSING, grayscale=False, repeat_action_probability=0.0)
+    first = vector_env("pong_v0", 1, num_threads=1, **kw)
+    last = vector_env("pong_v0", 1, num_threads=1, channels_last=True, **kw)
+    assert first.single_observation_space.shape == (14, 84, 84)  # 4 RGB frames + 2 agents
+    assert last.single_observation_space.shape == (84, 84, 14)
+    a, _ = first.reset(seed=0)
+    b, _ = last.reset(seed=0)
+    for act in action_stream(10, 2):
+        a = first.step(act)[0]
+        b = last.step(act)[0]
+    assert np.array_equal(a.transpose(0, 2, 3, 1), b)
+    assert a[:, 9:12].any()  # the newest RGB frame is there
+    first.close()
+    last.close()
+
+
+@pytest.mark.parametrize(
+    "kw", [ATARI_PREPROCESSING, {"obs_type": "ram", "frame_stack": 2, "frameskip": 2}]
+)
+def test_threads_and_send_recv_give_identical_results(kw: dict[str, Any]) -> None:
+    runs = []
+    for threads, async_ in ((1, False), (2, False), (2, True)):
+        venv = vector_env("pong_v0", 4, num_threads=threads, **kw)
+        obs, _ = venv.reset(seed=5)
+        trace = [obs]
+        for act in action_stream(30, 8):
+            if async_:
+                venv.send(act)
+                result = venv.recv()
+            else:
+                result = venv.step(act)
+            trace += [result[0], result[1]]
+            assert venv.observation_space.contains(result[0])
+        runs.append(trace)
+        venv.close()
+    for other in runs[1:]:
+        assert all(np.array_equal(x, y) for x, y in zip(runs[0], other, strict=True))
+
+
+def test_observations_made_in_c_equal_those_made_in_numpy() -> None:
+    from pettingretro import host
+
+    if not hasattr(host, "step_many_into"):
+        pytest.skip("this build's host has no step_many_into (observations are made in numpy)")
+    runs = []
+    for in_c in (True, False):
+        venv = vector_env("pong_v0", 3, num_threads=2, **ATARI_PREPROCESSING)
+        assert venv._into is not None
+        if not in_c:
+            venv._into = None
+        trace = [venv.reset(seed=2)[0]]
+        trace += [venv.step(act)[0] for act in action_stream(25, 6)]
+        runs.append(trace)
+        venv.close()
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+def test_spaces_and_layout() -> None:
+    venv = vector_env("pong_v0", 3, num_threads=2, obs_type="ram", agent_indicator=True)
+    assert venv.num_envs == 6 and venv.num_games == 3
+    assert venv.single_action_space == gymnasium.spaces.Discrete(6)
+    assert venv.action_space.shape == (6,)
+    assert venv.single_observation_space.shape == (128 + 2,)
+    assert venv.observation_space.shape == (6, 130)
+    obs, _ = venv.reset(seed=0)
+    assert obs[:, -2:].tolist() == [[255, 0], [0, 255]] * 3
+    assert np.array_equal(obs[0, :128], venv.envs[0].state())
+    venv.close()
+
+
+def test_agents_that_leave_early_see_zeros_until_their_game_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    venv = vector_env(
+        "pong_v0", 2, num_threads=2, obs_type="ram", frame_stack=2, agent_indicator=True
+    )
+    venv.reset(seed=0)
+    game = venv.envs[1]
+    real = game.outcome
+    calls = {"n": 0}
+
+    def second_leaves_at_step_3(obs: np.ndarray) -> Any:
+        o, r, te, tr, inf = real(obs)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            te["second_0"] = True
+            game.agents = ["first_0"]
+        if calls["n"] == 6:
+            te["first_0"] = True
+            game.agents = []
+        return o, r, te, tr, inf
+
+    monkeypatch.setattr(game, "outcome", second_leaves_at_step_3)
+    zero = np.zeros(4, np.int64)
+    for step in range(1, 7):
+        obs, rew, term, _, infos = venv.step(zero)
+        if step == 3:  # the step it leaves: its real last observation, its end held back
+            assert obs[3, :256].any() and not term[3]
+        if 3 < step < 6:
+            assert not obs[3, :256].any() and obs[3, -2:].tolist() == [0, 255]
+            assert rew[3] == 0 and not term[3]
+            assert obs[2, :256].any()
+    assert term.tolist() == [False, False, True, True]
+    assert infos["_final_obs"].tolist() == [False, False, True, True]
+    assert not infos["final_obs"][3][:256].any()
+    assert obs[3, :256].any()  # the new episode: both agents back
+    assert game.agents == ["first_0", "second_0"]
+    venv.close()
+
+
+def test_area_resize_equals_exact_rational_means() -> None:
+    rng = np.random.default_rng(0)
+
+    def overlaps(n_in: int, n_out: int) -> np.ndarray:
+        """n_out * (length of source pixel s inside output pixel j): integers that sum to n_in."""
+        w = np.zeros((n_out, n_in), np.int64)
+        for j in range(n_out):
+            lo, hi = Fraction(j * n_in, n_out), Fraction((j + 1) * n_in, n_out)
+            for s in range(n_in):
+                w[j, s] = max(0, min(hi, s + 1) - max(lo, s)) * n_out
+        return w
+
+    for h, w, oh, ow, c in [
+        (210, 160, 84, 84, 0),
+        (7, 5, 3, 4, 3),
+        (5, 7, 9, 3, 0),
+        (6, 6, 6, 6, 0),
+    ]:
+        x = rng.integers(0, 256, (2, h, w, c) if c else (2, h, w), np.uint8)
+        got = AreaResize((h, w), (oh, ow))(x)
+        wy, wx = overlaps(h, oh), overlaps(w, ow)
+        den = h * w  # sum of wy's row times sum of wx's row
+        for i in range(2):
+            planes = [x[i, ..., k] for k in range(c)] if c else [x[i]]
+            sums = np.stack([wy @ p.astype(np.int64) @ wx.T for p in planes], -1)
+            want = (2 * sums + den) // (2 * den)  # the exact mean, rounded half up
+            assert np.array_equal(got[i], want[..., 0] if not c else want), (h, w, oh, ow, c)
+
+
+def test_errors_name_the_fix() -> None:
+    with pytest.raises(ValueError, match="no env named 'pong'"):
+        vector_env("pong", 1)
+    with pytest.raises(ValueError, match="need image observations"):
+        vector_env("pong_v0", 1, obs_type="ram", resize=(84, 84))
+    with pytest.raises(ValueError, match="conflicts with obs_type='ram'"):
+        vector_env("pong_v0", 1, grayscale=True, obs_type="ram")
+    venv = vector_env("pong_v0", 2, num_threads=1, obs_type="ram")
+    with pytest.raises(VectorEnvError, match="call reset"):
+        venv.step(np.zeros(4, np.int64))
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"one action per sub-env: shape \(4,\)"):
+        venv.step(np.zeros(2, np.int64))
+    with pytest.raises(ValueError, match="outside its Discrete"):
+        venv.step(np.full(4, 9))
+    with pytest.raises(VectorEnvError, match="without send"):
+        venv.recv()
+    venv.send(np.zeros(4, np.int64))
+    with pytest.raises(VectorEnvError, match="call recv"):
+        venv.step(np.zeros(4, np.int64))
+    venv.recv()
+    with pytest.raises(ValueError, match="one seed per game"):
+        venv.reset(seed=[1, 2, 3])
+    venv.close()
+    with pytest.raises(VectorEnvError, match="closed"):
+        venv.reset()
+
+
+def test_pettingzoo_id_and_env_function_are_accepted() -> None:
+    a = vector_env("pettingretro/pong-v0", 1, num_threads=1, obs_type="ram")
+    b = vector_env(pong_v0.parallel_env, 1, num_threads=1, obs_type="ram")
+    assert np.array_equal(a.reset(seed=0)[0], b.reset(seed=0)[0])
+    a.close()
+    b.close()
+
+
+def test_supersuit_wrappers_still_work_on_the_parallel_env() -> None:
+    ss = pytest.importorskip("supersuit")
+    env = pong_v0.parallel_env()
+    env = ss.max_observation_v0(env, 2)
+    env = ss.sticky_actions_v0(env, repeat_action_probability=0.25)
+    env = ss.frame_skip_v0(env, 4)
+    env = ss.color_reduction_v0(env, mode="full")
+    env = ss.resize_v1(env, 84, 84)
+    env = ss.frame_stack_v1(env, 4)
+    env = ss.agent_indicator_v0(env, type_only=False)
+    venv = ss.pettingzoo_env_to_vec_env_v1(env)
+    venv = ss.concat_vec_envs_v1(venv, 2, num_cpus=0, base_class="gymnasium")
+    obs, _ = venv.reset(seed=0)
+    assert obs.shape == (4, 84, 84, 6)
+    for act in action_stream(5, 4):
+        obs, *_ = venv.step(act)
+    assert obs.shape == (4, 84, 84, 6) and obs[..., 4:].max() == 255
+    venv.close()
