@@ -57,7 +57,9 @@ def systems() -> dict[str, System]:
     """
     root = package_dir("stable_retro")
     if root is None:
-        raise PettingRetroError("system descriptions come with stable-retro: `pip install stable-retro`")
+        raise PettingRetroError(
+            "system descriptions come with stable-retro: `pip install stable-retro`"
+        )
     out: dict[str, System] = {}
     for f in sorted((root / "cores").glob("*.json")):
         for name, d in json.loads(f.read_text()).items():

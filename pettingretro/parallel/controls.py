@@ -96,7 +96,9 @@ class Controls:
             self._joint = (np.ascontiguousarray(jm), np.ascontiguousarray(jd))
 
     @classmethod
-    def ale(cls, bindings: Sequence[Binding], actions: Sequence[int], paddle_speed: int = 23000) -> Controls:
+    def ale(
+        cls, bindings: Sequence[Binding], actions: Sequence[int], paddle_speed: int = 23000
+    ) -> Controls:
         """ALE's actions: joystick directions and FIRE, or paddle motion (LEFT +, RIGHT -)."""
         n, k = len(bindings), len(actions)
         num_paddles = 1 + max((b.paddle for b in bindings if b.paddle is not None), default=-1)
@@ -119,7 +121,9 @@ class Controls:
         return cls(bindings, masks, deltas, actions)
 
     @classmethod
-    def buttons(cls, ports: Sequence[int], combos: Sequence[int], names: Sequence[Any] = ()) -> Controls:
+    def buttons(
+        cls, ports: Sequence[int], combos: Sequence[int], names: Sequence[Any] = ()
+    ) -> Controls:
         """Console buttons: action i holds joypad mask ``combos[i]`` on the agent's port."""
         n, k = len(ports), len(combos)
         masks = np.zeros((n, k, MAX_PORTS), np.uint16)
@@ -128,7 +132,9 @@ class Controls:
         deltas = np.zeros((n, k, 1), np.int32)
         return cls([Binding(port=p) for p in ports], masks, deltas, names or combos)
 
-    def apply(self, action_index: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+    def apply(
+        self, action_index: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index."""
         if self._joint is not None:
             code = int(action_index @ self._stride)

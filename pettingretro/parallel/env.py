@@ -231,7 +231,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             space = gymnasium.spaces.Box(0, 255, (h, w), np.uint8)
         else:
             space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
-        self.observation_spaces = {a: space for a in self.possible_agents}
+        self.observation_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
+            a: space for a in self.possible_agents
+        }
         # an integration may crop each player's picture (scenario "crop" / "crops")
         crops = (
             []
@@ -244,7 +246,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 if c is not None:
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
-        self.action_spaces = {
+        self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: gymnasium.spaces.Discrete(self._num_actions) for a in self.possible_agents
         }
         self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
