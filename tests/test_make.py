@@ -150,3 +150,19 @@ def test_user_integration_with_per_player_crops(tmp_path: Path) -> None:
     assert rew == {"first_0": 0.0, "second_0": 2.0}
     for a in env.agents:
         assert env.observation_space(a).contains(obs[a])
+
+
+def test_bare_atari_rom_found_by_sha1_gets_the_projects_controls() -> None:
+    from pettingretro.integration.roms import package_dir
+
+    rom = package_dir("ale_py") / "roms" / "pong.bin"  # .bin: several consoles use it
+    env = pettingretro.parallel_env(rom=rom, players=2, obs_type="ram")
+    assert env.emu.system_info.library_name == "Stella"
+    assert env.action_space("first_0").n == 6 and len(env.emu.paddles) == 2
+
+
+def test_pettingzoo_atari_keyword_arguments() -> None:
+    env = pong_v0.parallel_env(game_version="soccer", auto_rom_install_path="/nowhere")
+    assert env.mode == 14
+    with pytest.raises(ValueError, match="game_version must be one of"):
+        pong_v0.parallel_env(game_version="tennis")

@@ -19,7 +19,7 @@ from pettingretro.errors import EmulatorBusyError, PettingRetroError, StateError
 from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import AddressSpace, Reader
-from pettingretro.integration.roms import find_rom
+from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import System, system_for_rom, system_of_game, systems
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
@@ -81,6 +81,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         record: a folder: each episode is written there as a BizHawk ``.bk2`` replay.
         isolate: run the emulator in a worker process, so that a crashing core raises
             ``EmulatorCrashed`` instead of taking this process down.
+        auto_rom_install_path: accepted for code written for ``pettingzoo.atari`` and ignored:
+            ROMs are found without it (pass ``rom=`` to choose a file).
         **game_kwargs: the game's own options (e.g. combat's ``has_maze``).
     """
 
@@ -103,6 +105,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         state: str | None = None,
         record: str | os.PathLike[str] | None = None,
         isolate: bool = False,
+        auto_rom_install_path: str | os.PathLike[str] | None = None,
         **game_kwargs: Any,
     ) -> None:
         self._kwargs = dict(
@@ -320,6 +323,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise ValueError("give a game name or rom=PATH")
         sha_file = spec.path / "rom.sha"
         shas = sha_file.read_text().split() if game.path is not None and sha_file.is_file() else []
+        if not shas and rom_file is not None and rom_file.is_file():
+            shas = [sha1_of(rom_file, strip_ines=rom_file.suffix.lower() == ".nes")]
         twin = project_game_for_rom(shas) if shas else None
         ale_name = None
         self._paddles = None
