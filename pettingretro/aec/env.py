@@ -36,6 +36,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
         self._actions: dict[str, int] = {}
         self._order: list[str] = []
         self._turn = 0
+        self._was_reset = False
 
     @property
     def unwrapped(self) -> RetroAECEnv:
@@ -62,6 +63,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
         self._actions = {}
         self._order = self.agents[:]
         self._turn = 0
+        self._was_reset = True
         self.agent_selection = self._order[0]
 
     def observe(self, agent: str) -> npt.NDArray[np.uint8]:
@@ -75,7 +77,11 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
     def step(self, action: int | None) -> None:
         """Act for ``agent_selection``; a finished agent must be stepped once with None."""
         if not self.agents:
-            raise EnvStateError("every agent has finished: call reset() to start a new episode")
+            raise EnvStateError(
+                "every agent has finished: call reset() to start a new episode"
+                if self._was_reset
+                else "step() before reset(): call reset() first"
+            )
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             if action is not None:

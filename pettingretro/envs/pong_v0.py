@@ -20,10 +20,14 @@ GAME_VERSIONS = {
 def mode_for(num_players: int, game_version: str = "classic") -> int:
     """The mode PettingZoo's pong_v3 picks for ``game_version`` and the player count."""
     if game_version not in GAME_VERSIONS:
-        raise ValueError(f"game_version must be one of {', '.join(GAME_VERSIONS)}, got {game_version!r}")
+        raise ValueError(
+            f"game_version must be one of {', '.join(GAME_VERSIONS)}, got {game_version!r}"
+        )
     modes = GAME_VERSIONS[game_version]
     if num_players not in modes:
-        raise ValueError(f"pong's {game_version!r} is played by {' or '.join(map(str, modes))} players")
+        raise ValueError(
+            f"pong's {game_version!r} is played by {' or '.join(map(str, modes))} players"
+        )
     return modes[num_players]
 
 

@@ -34,6 +34,8 @@ def _read_json(path: Path) -> Any:
         raise IntegrationError(f"{path} is missing") from None
     except json.JSONDecodeError as e:
         raise IntegrationError(f"{path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise IntegrationError(f"{path} is nested too deeply to be integration data") from None
     except (OSError, UnicodeDecodeError) as e:
         raise IntegrationError(f"{path} cannot be read: {e}") from None
 
@@ -77,6 +79,10 @@ def parse_variables(data: Any, where: str) -> dict[str, Variable]:
             )
         if "type" not in spec:
             raise IntegrationError(f'{key}.type: missing (e.g. "|u1", ">u2", ">d3")')
+        if not isinstance(spec["type"], str):
+            raise IntegrationError(
+                f'{key}.type: must be a string such as "|u1", got {spec["type"]!r}'
+            )
         try:
             vtype = parse_type(spec["type"])
         except ValueError as e:

@@ -134,14 +134,20 @@ class VarType:
         return value
 
 
-@functools.lru_cache(maxsize=256)
 def parse_type(text: str) -> VarType:
     """Parse a stable-retro type string such as ``"|u1"``, ``">d3"`` or ``"><u4"``.
 
     Raises:
         ValueError: the string is not ``<endian><repr><width>``; the message lists what is valid.
     """
-    if not isinstance(text, str) or len(text) < 3:
+    if not isinstance(text, str):  # checked before the cache, which needs a hashable key
+        raise ValueError(f"bad type {text!r}: expected a string like '|u1', '>d2', '<i4'")
+    return _parse_type(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_type(text: str) -> VarType:
+    if len(text) < 3:
         raise ValueError(
             f"bad type {text!r}: expected <endian><repr><width>, e.g. '|u1', '>d2', '<i4'"
         )

@@ -59,6 +59,7 @@ and the key. Rewards are computed in float64 (stable-retro uses float32).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +107,13 @@ def _number(spec: Mapping[str, Any], key: str, where: str) -> float:
     value = spec.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScenarioError(f"{where}.{key}: must be a number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ScenarioError(f"{where}.{key}: must be a finite number, got {value!r}")
+    return number
 
 
 def _integer(spec: Mapping[str, Any], key: str, where: str) -> int:
@@ -180,7 +187,7 @@ class Term:
                 f"{where}.measurement: unknown measurement {measurement!r} (use absolute or delta)"
             )
         op = spec.get("op")
-        if op is not None and op not in OPS:
+        if op is not None and (not isinstance(op, str) or op not in OPS):
             raise ScenarioError(f"{where}.op: unknown op {op!r} (one of {', '.join(OPS)})")
         return cls(
             variable=name,

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
-from pettingretro.errors import EmulatorBusyError, PettingRetroError, StateError
+from pettingretro.errors import EmulatorBusyError, PettingRetroError, RomNotFoundError, StateError
 from pettingretro.host import MAX_PORTS, Button, Emulator
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import AddressSpace, Reader
@@ -211,9 +211,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         # integration addresses name bytes as the console sees them: rambase and word order
         facts = self._system if self._system is not None else {"rambase": self.rambase}
         self._space = AddressSpace.for_system(facts, self.emu.ram, self.emu.memory_maps)
-        self._reader = Reader(
-            self._vars, self._space, required=frozenset(self._scenario.variables())
-        )
+        try:
+            self._reader = Reader(
+                self._vars, self._space, required=frozenset(self._scenario.variables())
+            )
+        except IndexError as err:
+            raise IntegrationError(f"{spec.path / 'data.json'}: {err}") from None
         self._evaluator = self._scenario.evaluator(self.num_players, self._space)
         self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
         paddles = self._paddles
@@ -324,7 +327,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         sha_file = spec.path / "rom.sha"
         shas = sha_file.read_text().split() if game.path is not None and sha_file.is_file() else []
         if not shas and rom_file is not None and rom_file.is_file():
-            shas = [sha1_of(rom_file, strip_ines=rom_file.suffix.lower() == ".nes")]
+            try:
+                shas = [sha1_of(rom_file, strip_ines=rom_file.suffix.lower() == ".nes")]
+            except OSError as err:
+                raise RomNotFoundError(
+                    f"ROM file '{rom_file}' cannot be read: {err.strerror}"
+                ) from None
         twin = project_game_for_rom(shas) if shas else None
         ale_name = None
         self._paddles = None
