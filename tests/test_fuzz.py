@@ -37,7 +37,9 @@ from pettingretro.isolation import EmulatorCrashed, IsolatedEmulator
 from pettingretro.testing.roms import ToolMissingError, build_rom
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
-HANG = 3.0  # seconds without an answer after which an isolated core counts as hung
+HANG = (
+    10.0  # seconds without an answer after which an isolated core counts as hung (CI runs loaded)
+)
 
 # ------------------------------------------------------------------------------ random JSON
 
