@@ -195,7 +195,10 @@ def parse_vector(text: str) -> VectorRun:
     run = VectorRun()
     num = r"(\d[\d,]*(?:\.\d+)?)"
     games = re.compile(rf"^\s*(\d+)\s+{num}\s+{num}\s+\d")
-    reference = re.compile(rf"^(?P<name>\S.*?)\s{{2,}}{num} frames/s\s*$")
+    # "SuperSuit pipeline, 8 games, num_cpus=2     1,484 frames/s      886 frames/cpu-s"
+    reference = re.compile(
+        rf"^(?P<name>\S.*?)\s{{2,}}{num} frames/s(?:\s+[\d,.]+ frames/cpu-s)?\s*$"
+    )
     ratio = re.compile(rf"^\s+(?P<name>\S.*?)\s{{2,}}{num}\s")
     in_ratios = False
     for line in text.splitlines():
