@@ -26,7 +26,7 @@ from pettingretro.host import Button, Emulator
 from pettingretro.testing.roms import TEST_ROMS, ToolMissingError, build_rom
 
 DEBIAN_DIR = Path("/usr/lib/x86_64-linux-gnu/libretro")
-# what scripts/test installs: libretro-nestopia, -gambatte, -mgba, -beetle-pce-fast (and bsnes
+# what scripts/setup-test installs: libretro-nestopia, -gambatte, -mgba, -beetle-pce-fast (and bsnes
 # mercury, present on the development machines)
 DEBIAN_CORES = ["nestopia", "gambatte", "mgba", "mednafen_pce_fast"]
 # every core the stable-retro 1.0.1 wheel ships

@@ -8,7 +8,7 @@ integer typedef. The two printouts must agree wherever Debian's header has the n
 struct of ours must exist there with the same members.
 
 Needs a C compiler and /usr/include/libretro-common/libretro.h (`apt-get install
-retroarch-dev`; scripts/test installs it).
+retroarch-dev`; scripts/setup-test installs it).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def cc() -> str:
 @pytest.fixture(scope="module")
 def debian_text() -> str:
     if not DEBIAN.is_file():
-        pytest.skip(f"{DEBIAN} is missing: apt-get install retroarch-dev (scripts/test does)")
+        pytest.skip(f"{DEBIAN} is missing: apt-get install retroarch-dev (scripts/setup-test does)")
     return DEBIAN.read_text(errors="replace")
 
 
