@@ -76,23 +76,3 @@ def test_cooperative_pays_both_when_the_substage_rises():
 def test_mode_kwarg_picks_the_reward_rule():
     assert entombed_competitive_v0.parallel_env(mode=3).mode == 3
     assert entombed_cooperative_v0.parallel_env(mode_num=2).mode == 2
-
-
-def test_reset_is_deterministic():
-    env = entombed_competitive_v0.parallel_env(obs_type="ram")
-    rng = np.random.default_rng(1)
-    runs = []
-    for history in (0, 300):
-        env.reset(seed=3)
-        for _ in range(history):
-            env.step({a: int(rng.integers(18)) for a in env.agents})
-        obs, _ = env.reset(seed=3)
-        seq = np.random.default_rng(5)
-        trace = [obs["first_0"].copy()]
-        for _ in range(200):
-            obs, rew, *_ = env.step({a: int(seq.integers(18)) for a in env.agents})
-            trace += [obs["first_0"].copy(), np.array(list(rew.values()))]
-        runs.append(trace)
-    for a, b in zip(*runs, strict=True):
-        np.testing.assert_array_equal(a, b)
-    env.close()

@@ -54,22 +54,3 @@ def test_score_bytes_reward_their_own_player_times_100() -> None:
     _, rew, *_ = env.step({})
     assert rew == {"first_0": 0.0, "second_0": 0.0}  # the game keeps the written scores
     env.close()
-
-
-def test_reset_is_deterministic() -> None:
-    env = mario_bros_v0.parallel_env(obs_type="ram")
-    runs = []
-    for history in (0, 300):
-        env.reset(seed=3)
-        rng = np.random.default_rng(history)
-        for _ in range(history):
-            env.step({a: int(rng.integers(18)) for a in env.agents})
-        obs, _ = env.reset(seed=3)
-        rng = np.random.default_rng(99)
-        seq = [obs["first_0"].copy()]
-        for _ in range(200):
-            o, *_ = env.step({a: int(rng.integers(18)) for a in env.agents})
-            seq.append(o["first_0"].copy())
-        runs.append(np.stack(seq))
-    np.testing.assert_array_equal(runs[0], runs[1])
-    env.close()

@@ -107,23 +107,3 @@ def test_a_point_pays_the_scoring_team(module, players, policy, want, scores) ->
     rew, s1, s2 = _first_point(env, policy)
     assert rew == want
     assert (s1, s2) == scores
-
-
-@pytest.mark.parametrize(
-    "module", [quadrapong_v0, foozpong_v0, volleyball_pong_v0, basketball_pong_v0]
-)
-def test_reset_is_history_independent(module) -> None:
-    env = module.parallel_env(obs_type="ram", num_players=4)
-
-    def rollout(seed: int, steps: int = 200) -> list[bytes]:
-        obs, _ = env.reset(seed=seed)
-        rng = np.random.default_rng(seed)
-        out = [obs["first_0"].tobytes()]
-        for _ in range(steps):
-            obs, rew, *_ = env.step({a: int(rng.integers(6)) for a in env.agents})
-            out.append(obs["first_0"].tobytes() + repr(sorted(rew.items())).encode())
-        return out
-
-    first = rollout(3)
-    rollout(11, 317)
-    assert rollout(3) == first

@@ -55,20 +55,3 @@ def test_scripted_first_agent_is_port_zero() -> None:
         obs, rew, *_ = env.step({"first_0": FIRE, "second_0": FIRE})
         assert rew["first_0"] == 0.0
     assert obs["first_0"][P1_LO] == 0
-
-
-def test_reset_is_history_independent() -> None:
-    env = wizard_of_wor_v0.parallel_env(obs_type="ram")
-
-    def rollout(seed: int, steps: int = 200) -> list[bytes]:
-        obs, _ = env.reset(seed=seed)
-        rng = np.random.default_rng(seed)
-        out = [obs["first_0"].tobytes()]
-        for _ in range(steps):
-            obs, rew, *_ = env.step({a: int(rng.integers(9)) for a in env.agents})
-            out.append(obs["first_0"].tobytes() + repr(sorted(rew.items())).encode())
-        return out
-
-    first = rollout(3)
-    rollout(11, 317)
-    assert rollout(3) == first
