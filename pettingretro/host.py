@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ __all__ = [
     "AVInfo",
     "Button",
     "Emulator",
+    "EmulatorLike",
     "MemoryDescriptor",
     "OptionInfo",
     "SystemInfo",
@@ -691,6 +692,96 @@ class Emulator:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"frame {lib.pr_frame(self._e)}"
         return f"<Emulator {self.system_info.library_name} {self.rom_path.name} {state}>"
+
+
+@runtime_checkable
+class EmulatorLike(Protocol):
+    """What an env needs from an emulator: :class:`Emulator` in process, or an isolated one.
+
+    ``pettingretro.isolation.IsolatedEmulator`` (a worker process) satisfies it as well, so the
+    env, the recorder and playback take either without a cast.
+    """
+
+    core_path: Path
+    rom_path: Path
+    num_ports: int
+    system_info: SystemInfo
+    av_info: AVInfo
+
+    @property
+    def closed(self) -> bool:
+        """True once close() ran."""
+
+    @property
+    def ram(self) -> npt.NDArray[np.uint8]:
+        """The console's system RAM, a live uint8 view."""
+
+    @property
+    def memory_maps(self) -> list[MemoryDescriptor]:
+        """The memory map the core declared."""
+
+    @property
+    def screen_shape(self) -> tuple[int, int]:
+        """(height, width) of the last kept frame."""
+
+    @property
+    def paddles(self) -> list[int]:
+        """Each host-owned paddle's position."""
+
+    @property
+    def frame(self) -> int:
+        """Frames run since the game was loaded or reset."""
+
+    @property
+    def state_complete(self) -> bool:
+        """False where the core's states miss part of the machine."""
+
+    def memory(self, kind: str) -> npt.NDArray[np.uint8]:
+        """A view of one memory region by kind."""
+
+    def set_buttons(self, port: int, mask: int) -> None:
+        """Hold a port's buttons from the next frame on."""
+
+    def step(self, frames: int = 1, *, video: bool = True) -> None:
+        """Run frames with the held buttons."""
+
+    def step_into(
+        self,
+        buttons: npt.NDArray[np.uint16],
+        frames: int,
+        out: npt.NDArray[np.uint8] | None = None,
+        *,
+        gray: bool = False,
+        video: bool = False,
+    ) -> None:
+        """Set every port's buttons, run, and write the last frame into ``out``."""
+
+    def paddles_config(self, state_offsets: Sequence[int], low: int, high: int) -> None:
+        """Let the host own paddle positions stored in the core's state."""
+
+    def paddles_set(self, values: Sequence[int]) -> None:
+        """Place every paddle before the next frame."""
+
+    def paddles_move(self, deltas: npt.NDArray[np.int32]) -> None:
+        """Move each paddle by a delta every frame."""
+
+    def screen_rgb(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
+        """The last kept frame as RGB."""
+
+    def screen_gray(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
+        """The last kept frame as luma."""
+
+    def save_state(self) -> bytes:
+        """The core's serialized state."""
+
+    def load_state(self, data: bytes | bytearray | memoryview) -> None:
+        """Restore a state from save_state()."""
+
+    def reset(self, *, hard: bool = False, seed: int = 0) -> None:
+        """Reset the console."""
+
+    def close(self) -> None:
+        """Unload the game and the core."""
 
 
 def core_info(core: str | os.PathLike[str]) -> SystemInfo:

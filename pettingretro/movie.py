@@ -590,9 +590,9 @@ class EpisodeRecorder:
         table = env.controls.masks.reshape(-1, env.controls.masks.shape[-1])
         reach = np.flatnonzero(np.bitwise_or.reduce(table, axis=0))
         self._ports = int(reach.max()) + 1 if reach.size else 1
-        self._npaddles = env.controls.num_paddles if env._paddle_center is not None else 0
+        self._npaddles = env.controls.num_paddles if env.paddle_center is not None else 0
         if self._npaddles:
-            lo, hi = dict(env._paddles or {})["range"]
+            lo, hi = dict(env.paddle_spec or {})["range"]
             self._range = (int(lo), int(hi))
         #: The movies written so far.
         self.written: list[Path] = []
@@ -812,7 +812,7 @@ _NOT_REPLAYED = {
 
 def _env_args(env: RetroParallelEnv) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for k, v in env._kwargs.items():
+    for k, v in env.init_kwargs.items():
         if k in _NOT_REPLAYED or v is None:
             continue
         if isinstance(v, os.PathLike):
@@ -872,7 +872,7 @@ def _emulator_of(target: Any) -> tuple[Emulator, int]:
         raise TypeError(
             f"playback needs a pettingretro env or Emulator, got {type(target).__name__}"
         )
-    n = env.controls.num_paddles if getattr(env, "_paddle_center", None) is not None else 0
+    n = env.controls.num_paddles if getattr(env, "paddle_center", None) is not None else 0
     return emu, n
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import AECEnv
 
-from pettingretro.parallel.env import EnvStateError, RetroParallelEnv, _check_action
+from pettingretro.parallel.env import EnvStateError, RetroParallelEnv, check_action
 
 
 class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
@@ -88,7 +88,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
                 raise ValueError(f"{agent!r} has finished: step it with None (got {action!r})")
             self._remove(agent)
             return
-        self._actions[agent] = _check_action(agent, action, self.par._num_actions)
+        self._actions[agent] = check_action(agent, action, self.par.num_actions)
         self._cumulative_rewards[agent] = 0.0
         self._turn += 1
         if self._turn < len(self._order):

@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -16,7 +16,7 @@ import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
 from pettingretro.errors import EmulatorBusyError, PettingRetroError, RomNotFoundError, StateError
-from pettingretro.host import MAX_PORTS, Button, Emulator
+from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
@@ -36,7 +36,8 @@ class EnvStateError(PettingRetroError, RuntimeError):
     """The env was stepped before reset(), or after every agent finished."""
 
 
-def _check_action(agent: str, action: Any, n: int) -> int:
+def check_action(agent: str, action: Any, n: int) -> int:
+    """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
     if isinstance(action, (bool, np.bool_)):
         raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
     if isinstance(action, np.ndarray):
@@ -108,7 +109,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         auto_rom_install_path: str | os.PathLike[str] | None = None,
         **game_kwargs: Any,
     ) -> None:
-        self._kwargs = dict(
+        self.init_kwargs = dict(
             obs_type=obs_type,
             full_action_space=full_action_space,
             max_cycles=max_cycles,
@@ -128,7 +129,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         )
         self._recorder: Any = None
         self._busy = threading.Lock()
-        self.emu: Emulator | None = None
+        self.emu: EmulatorLike | None = None
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {', '.join(OBS_TYPES)}, got {obs_type!r}")
         if render_mode is not None and render_mode not in RENDER_MODES:
@@ -191,15 +192,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             from pettingretro.isolation import IsolatedEmulator
 
             # the same interface as Emulator, served by a worker process
-            self.emu = cast(
-                Emulator,
-                IsolatedEmulator(
-                    self._core_name,
-                    self.rom_path,
-                    options=core_options,
-                    num_ports=MAX_PORTS,
-                    label=game.env_name,
-                ),
+            self.emu = IsolatedEmulator(
+                self._core_name,
+                self.rom_path,
+                options=core_options,
+                num_ports=MAX_PORTS,
+                label=game.env_name,
             )
 
         else:
@@ -219,15 +217,15 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise IntegrationError(f"{spec.path / 'data.json'}: {err}") from None
         self._evaluator = self._scenario.evaluator(self.num_players, self._space)
         self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
-        paddles = self._paddles
+        paddles = self.paddle_spec
         if paddles and self.controls.num_paddles:
             lo, hi = paddles["range"]
             self.emu.paddles_config(
                 paddles["state_offsets"][: self.controls.num_paddles], int(lo), int(hi)
             )
-            self._paddle_center: int | None = int(paddles.get("center", (int(lo) + int(hi)) // 2))
+            self.paddle_center: int | None = int(paddles.get("center", (int(lo) + int(hi)) // 2))
         else:
-            self._paddle_center = None
+            self.paddle_center = None
         self._setup()
         self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
         h, w = self.emu.screen_shape
@@ -253,7 +251,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
         self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
-            a: gymnasium.spaces.Discrete(self._num_actions) for a in self.possible_agents
+            a: gymnasium.spaces.Discrete(self.num_actions) for a in self.possible_agents
         }
         self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
         self._obs_shape = space.shape
@@ -283,9 +281,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             [*action_ids, 0],  # one hidden extra row: NOOP, for agents that are gone
             paddle_speed=int(extra.get("paddles", {}).get("speed", 23000)),
         )
-        self._num_actions = len(action_ids)
+        self.num_actions = len(action_ids)
         self._noop_row = len(action_ids)
-        self._paddles = extra.get("paddles")
+        self.paddle_spec = extra.get("paddles")
         rom_info = extra.get("rom", {})
         core_name = core if core is not None else extra.get("core")
         if core_name is None:
@@ -335,7 +333,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 ) from None
         twin = project_game_for_rom(shas) if shas else None
         ale_name = None
-        self._paddles = None
+        self.paddle_spec = None
         if twin is not None:
             twin_def = GameDef(game.env_name, folder=twin)
             textra = twin_def.spec.extra
@@ -353,8 +351,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 [*action_ids, 0],
                 paddle_speed=int(textra.get("paddles", {}).get("speed", 23000)),
             )
-            self._num_actions = len(action_ids)
-            self._paddles = textra.get("paddles")
+            self.num_actions = len(action_ids)
+            self.paddle_spec = textra.get("paddles")
             ale_name = textra.get("rom", {}).get("ale")
         else:
             if system is None:
@@ -368,8 +366,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                     for m in combos
                 ]
             self.controls = Controls.buttons(range(self.num_players), [*combos, 0], [*names, ()])
-            self._num_actions = len(combos)
-        self._noop_row = self._num_actions
+            self.num_actions = len(combos)
+        self._noop_row = self.num_actions
         self._core_name = core if core is not None else system.core if system else None
         if self._core_name is None:
             raise ValueError("pass core=NAME: no system is known for this ROM")
@@ -414,10 +412,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             idx[agent] = row
             masks, deltas = self.controls.apply(idx)
         assert self.emu is not None
-        if self._paddle_center is not None:
+        if self.paddle_center is not None:
             self.emu.paddles_move(deltas)
         self.emu.step_into(masks, 1, None)
-        if self._paddle_center is not None:
+        if self.paddle_center is not None:
             self.emu.paddles_move(np.zeros(self.controls.num_paddles, np.int32))
 
     @property
@@ -462,8 +460,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         assert self.emu is not None
         emu = self.emu
         key = self._setup_key
-        if self._paddle_center is not None:
-            emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
+        if self.paddle_center is not None:
+            emu.paddles_set([self.paddle_center] * self.controls.num_paddles)
         if key in _SETUP_CACHE:
             emu.load_state(_SETUP_CACHE[key])
             return
@@ -519,8 +517,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
         emu.load_state(_SETUP_CACHE[self._setup_key])
-        if self._paddle_center is not None:
-            emu.paddles_set([self._paddle_center] * self.controls.num_paddles)
+        if self.paddle_center is not None:
+            emu.paddles_set([self.paddle_center] * self.controls.num_paddles)
         if self._recorder is not None:
             self._recorder.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
@@ -614,7 +612,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 )
             if agent not in live:
                 continue
-            idx[i] = _check_action(agent, action, self._num_actions)
+            idx[i] = check_action(agent, action, self.num_actions)
         if self.repeat_action_probability > 0.0:
             sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
             for agent in live:
@@ -628,7 +626,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int
     ) -> npt.NDArray[np.uint8]:
         assert self.emu is not None
-        if self._paddle_center is not None:
+        if self.paddle_center is not None:
             self.emu.paddles_move(deltas)
         if self._recorder is not None:
             self._recorder.on_frames(masks, deltas, frames)
@@ -750,7 +748,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.emu is not None:
             self.emu.close()
 
-    def _live(self) -> Emulator:
+    def _live(self) -> EmulatorLike:
         if self.emu is None or self.emu.closed:
             raise EnvStateError(
                 f"this {self.metadata.get('name', 'env')} env was closed; make a new one"
@@ -759,7 +757,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # rebuilt from its arguments: the emulator is not picklable, the game is data
-        return (_rebuild, (self.game, self._kwargs))
+        return (_rebuild, (self.game, self.init_kwargs))
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter shutdown there is no one to tell

@@ -125,7 +125,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                     "this game crops each player's picture (scenario 'crops'); the vector env "
                     "observes whole screens: use the parallel env, or a scenario without crops"
                 )
-            if type(e.emu).__name__ != "Emulator":
+            if not isinstance(e.emu, Emulator):
                 raise ValueError(
                     "the vector env steps emulators in this process on its C thread pool; "
                     "drop isolate=True (isolated emulators run in worker processes)"
@@ -219,7 +219,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         if not image or (max_pool and self.frameskip < 2):
             self._into = None
         self._buttons = np.zeros((n, MAX_PORTS), np.uint16)
-        self._emus: list[Emulator] = [e._live() for e in self.envs]
+        self._emus: list[Emulator] = [e.emu for e in self.envs if isinstance(e.emu, Emulator)]
         self._rewards = np.zeros((n, na), np.float32)
         self._terms = np.zeros((n, na), np.bool_)
         self._truncs = np.zeros((n, na), np.bool_)
@@ -525,7 +525,7 @@ def _prepare(
     env: RetroParallelEnv, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32]
 ) -> None:
     """What RetroParallelEnv._emulate does before running frames: paddle motion, recording."""
-    if env._paddle_center is not None:
+    if env.paddle_center is not None:
         env.emu.paddles_move(deltas)  # type: ignore[union-attr]
     if env._recorder is not None:
         env._recorder.on_frames(masks, deltas, env.frameskip)

@@ -31,7 +31,7 @@ def script(events: dict[int, list[tuple[int, bool]]]):
 
 def test_held_arrow_moves_the_humans_paddle_and_only_it() -> None:
     env = pong_v0.parallel_env()
-    centre = env._paddle_center
+    centre = env.paddle_center
     result = manual_control(
         env,
         policy=lambda obs, agent: 0,
@@ -39,7 +39,7 @@ def test_held_arrow_moves_the_humans_paddle_and_only_it() -> None:
         max_steps=60,
         callback=script({1: [(pygame.K_UP, True)]}),
     )
-    lo, hi = env._paddles["range"]
+    lo, hi = env.paddle_spec["range"]
     assert result.steps == 60 and not result.quit
     assert env.emu.paddles == [lo, centre]  # UP raises first_0's bat; second_0 did nothing
     result = manual_control(
@@ -55,7 +55,7 @@ def test_held_arrow_moves_the_humans_paddle_and_only_it() -> None:
 
 def test_key_map_is_configurable_and_second_human_plays_too() -> None:
     env = pong_v0.parallel_env()
-    lo, hi = env._paddles["range"]
+    lo, hi = env.paddle_spec["range"]
     manual_control(
         env,
         human=["first_0", "second_0"],
