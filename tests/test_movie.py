@@ -33,7 +33,7 @@ def record(module, folder: Path, *, frameskip: int = 1, steps: int = 300, seed: 
         obs, *_ = env.step({a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
         hashes.append(sha(next(iter(obs.values()))))
     ram = env.emu.ram.copy()
-    written = list(env._recorder.written)
+    written = list(env.recorder.written)
     env.close()
     assert len(written) == 1
     return written[0], hashes, ram
@@ -142,7 +142,7 @@ def test_reset_writes_an_unfinished_episode_and_skips_an_empty_one(tmp_path: Pat
     for _ in range(10):
         env.step({"first_0": 2, "second_0": 3})
     env.reset(seed=1)  # ends the recorded episode early
-    assert [p.name for p in env._recorder.written] == ["pong_v0-000000.bk2"]
+    assert [p.name for p in env.recorder.written] == ["pong_v0-000000.bk2"]
     env.step({"first_0": 1, "second_0": 1})
     env.close()
     names = sorted(p.name for p in tmp_path.iterdir())

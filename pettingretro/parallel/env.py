@@ -21,6 +21,7 @@ from pettingretro.integration import IntegrationError
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import System, system_for_rom, system_of_game, systems
+from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
 
@@ -127,7 +128,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             isolate=isolate,
             **game_kwargs,
         )
-        self._recorder: Any = None
+        #: Everything that watches this env's frames (the recorder of ``record=``, ...).
+        self.observers: list[FrameObserver] = []
+        #: The recorder ``record=`` added (its ``written`` lists the movies), or None.
+        self.recorder: Any = None
         self._busy = threading.Lock()
         self.emu: EmulatorLike | None = None
         if obs_type not in OBS_TYPES:
@@ -257,7 +261,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
-        self._idx = self._prev.copy()
         self._cycles = 0
         self._needs_reset = True
         self._obs: npt.NDArray[np.uint8] | None = None
@@ -265,7 +268,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if record is not None:
             from pettingretro.movie import EpisodeRecorder
 
-            self._recorder = EpisodeRecorder(Path(record), self)
+            self.recorder = EpisodeRecorder(Path(record), self)
+            self.add_observer(self.recorder)
 
     # ------------------------------------------------------------------ planning
 
@@ -519,8 +523,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         emu.load_state(_SETUP_CACHE[self._setup_key])
         if self.paddle_center is not None:
             emu.paddles_set([self.paddle_center] * self.controls.num_paddles)
-        if self._recorder is not None:
-            self._recorder.on_reset()
+        for o in self.observers:
+            o.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
         self._prev[:] = self._noop_row
         masks, deltas = self.controls.apply(self._prev)
@@ -583,29 +587,30 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 f"two threads stepped this {self.metadata['name']} env at once; give each thread its own env"
             )
         try:
-            masks, deltas = self.inputs(actions)
+            masks, deltas = self.inputs(self.check_actions(actions))
             self._obs = obs = self._emulate(masks, deltas, self.frameskip)
             return self.outcome(obs)
         finally:
             self._busy.release()
 
-    def inputs(
-        self, actions: Mapping[str, Any]
-    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
-        """Check the agents' actions and turn them into port masks and paddle motion.
+    def check_actions(self, actions: Mapping[str, Any]) -> npt.NDArray[np.intp]:
+        """Each agent's action index (NOOP for the absent and the finished), changing nothing.
 
-        The first third of :meth:`step`, public so that a vector env can run the emulation of
-        many envs in one C call between :meth:`inputs` and :meth:`outcome`.
+        A vector env checks every game's actions with this before any game moves, so a call
+        refused for one game leaves every game as it was.
+
+        Raises:
+            ValueError: ``actions`` is not a mapping, names an unknown agent, or holds an
+                action outside that agent's space.
         """
         if not isinstance(actions, Mapping):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
-        idx = self._idx
-        idx.fill(self._noop_row)
+        idx = np.full(self.num_players, self._noop_row, np.intp)
         live = self.agents
         for agent, action in actions.items():
-            i = self._index.get(agent)
+            i = self._index.get(agent) if isinstance(agent, str) else None
             if i is None:
                 raise ValueError(
                     f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}"
@@ -613,23 +618,68 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             if agent not in live:
                 continue
             idx[i] = check_action(agent, action, self.num_actions)
+        return idx
+
+    def inputs(
+        self, actions: Mapping[str, Any] | npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+        """Turn the agents' actions into port masks and paddle motion (the first phase of a step).
+
+        Args:
+            actions: as for :meth:`step`, or the array :meth:`check_actions` returned.
+
+        The sticky-action draw happens here. Public, with :meth:`before_frames` and
+        :meth:`outcome`, so that a vector env can run the emulation of many envs in one C call.
+        """
+        if isinstance(actions, Mapping):
+            idx = self.check_actions(actions)
+        elif isinstance(actions, np.ndarray) and actions.shape == (self.num_players,):
+            idx = actions.astype(np.intp)  # what check_actions returned
+            if idx.min() < 0 or idx.max() > self._noop_row:
+                raise ValueError(
+                    f"action indices must be in [0, {self.num_actions}); use check_actions()"
+                )
+        else:
+            raise ValueError(
+                f"actions must be a dict of agent -> action, got {type(actions).__name__}"
+            )
         if self.repeat_action_probability > 0.0:
             sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
-            for agent in live:
+            for agent in self.agents:
                 i = self._index[agent]
                 if sticky[i] and self._prev[i] != self._noop_row:
                     idx[i] = self._prev[i]
         self._prev[:] = idx
         return self.controls.apply(idx)
 
+    def before_frames(
+        self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int
+    ) -> None:
+        """What must happen right before ``frames`` frames run: paddle motion, the observers.
+
+        The env's own step calls it; so does a vector env that runs the frames itself.
+        """
+        emu = self._live()
+        if self.paddle_center is not None:
+            emu.paddles_move(deltas)
+        for o in self.observers:
+            o.on_frames(masks, deltas, frames)
+
+    def add_observer(self, observer: FrameObserver) -> None:
+        """Call ``observer`` at every reset, before every batch of frames and at episode end.
+
+        The env closes it when the env closes.
+        """
+        if not isinstance(observer, FrameObserver):
+            raise TypeError(
+                f"an observer needs on_reset, on_frames, on_episode_end and close; got {type(observer).__name__}"
+            )
+        self.observers.append(observer)
+
     def _emulate(
         self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int
     ) -> npt.NDArray[np.uint8]:
-        assert self.emu is not None
-        if self.paddle_center is not None:
-            self.emu.paddles_move(deltas)
-        if self._recorder is not None:
-            self._recorder.on_frames(masks, deltas, frames)
+        self.before_frames(masks, deltas, frames)
         return self._step_emulator(masks, frames)
 
     def outcome(
@@ -680,8 +730,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.agents = still
         if not still:
             self._needs_reset = True
-            if self._recorder is not None:
-                self._recorder.on_episode_end()
+            for o in self.observers:
+                o.on_episode_end()
         if self.render_mode == "human":
             self.render()
         return self._per_agent(obs, live), rew, term, trunc, infos
@@ -739,9 +789,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     def close(self) -> None:
         """Close the window, any recording and the emulator. Idempotent."""
-        if self._recorder is not None:
-            self._recorder.close()
-            self._recorder = None
+        observers, self.observers = self.observers, []
+        for o in observers:
+            o.close()
         if self._window is not None:
             self._window.close()
             self._window = None

@@ -106,7 +106,7 @@ def play(args: argparse.Namespace) -> int:
     except (PettingRetroError, ValueError, TypeError) as e:
         print(f"pettingretro play: {e}", file=sys.stderr)
         return 2
-    recorder = getattr(env, "_recorder", None)
+    recorder = env.recorder
     try:
         result = manual_control(
             env,

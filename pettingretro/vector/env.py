@@ -392,10 +392,15 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         agents = self.possible_agents
         acts = actions.reshape(self.num_games, na).tolist()
         buttons = self._buttons
+        # every game's actions are checked before any game moves: a refused step changes nothing
+        checked = [
+            env.check_actions(dict(zip(agents, acts[g], strict=True)))
+            for g, env in enumerate(self.envs)
+        ]
         for g, env in enumerate(self.envs):
-            masks, deltas = env.inputs(dict(zip(agents, acts[g], strict=True)))
+            masks, deltas = env.inputs(checked[g])
             buttons[g] = masks
-            _prepare(env, masks, deltas)
+            env.before_frames(masks, deltas, env.frameskip)
 
         last, new = self._emulate()
         rewards, terms, truncs, alive = self._rewards, self._terms, self._truncs, self._alive
@@ -519,16 +524,6 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             f"<RetroVectorEnv {self.metadata.get('name')} x{self.num_games} games "
             f"x{self.agents_per_game} agents, {self.num_threads} threads>"
         )
-
-
-def _prepare(
-    env: RetroParallelEnv, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32]
-) -> None:
-    """What RetroParallelEnv._emulate does before running frames: paddle motion, recording."""
-    if env.paddle_center is not None:
-        env.emu.paddles_move(deltas)  # type: ignore[union-attr]
-    if env._recorder is not None:
-        env._recorder.on_frames(masks, deltas, env.frameskip)
 
 
 def _env_fn(env: str | Callable[..., RetroParallelEnv]) -> Callable[..., RetroParallelEnv]:

@@ -31,7 +31,7 @@ def recorded_episode(folder: Path, steps: int = 40, frameskip: int = 2):
     while env.agents:
         obs, *_ = env.step({a: int(rng.integers(6)) for a in env.agents})
         frames.append(obs["first_0"])
-    movie = env._recorder.written[0]
+    movie = env.recorder.written[0]
     env.close()
     return movie, frames
 
