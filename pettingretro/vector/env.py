@@ -253,7 +253,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         n = self.num_games if games is None else len(games)
         stack = self._stack if games is None else self._stack[games]
         fs = self._frame_size
-        if self._planes > 1:  # RGB frames (N, H, W, 3) become planes (N, 3, H, W)
+        if self._planes > 1 and not self._plain:  # stacked RGB frames become planes (N, 3, H, W)
             flat = np.ascontiguousarray(frames.transpose(0, 3, 1, 2)).reshape(n, 1, fs)
         else:
             flat = frames.reshape(n, 1, fs)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from pettingretro.envs import pong_v0
+from pettingretro.movie import Movie
 from pettingretro.vector import ATARI_PREPROCESSING, AreaResize, VectorEnvError, vector_env
 
 GAMES = 3
@@ -27,9 +28,12 @@ def action_stream(steps: int, rows: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 6, size=(steps, rows))
 
 
-def test_raw_steps_equal_games_stepped_one_by_one() -> None:
+@pytest.mark.parametrize("obs_type", ["grayscale_image", "rgb_image", "ram"])
+def test_raw_steps_equal_games_stepped_one_by_one(obs_type: str) -> None:
+    """Every observation layout without preprocessing is the parallel env's own, bit for bit
+    (plain RGB once came back as (3, H, W) planes reshaped to (H, W, 3))."""
     kw: dict[str, Any] = dict(
-        obs_type="grayscale_image", frameskip=4, repeat_action_probability=0.25, max_cycles=150
+        obs_type=obs_type, frameskip=4, repeat_action_probability=0.25, max_cycles=150
     )
     venv = vector_env("pong_v0", GAMES, num_threads=2, **kw)
     alone = [pong_v0.parallel_env(**kw) for _ in range(GAMES)]
@@ -37,6 +41,7 @@ def test_raw_steps_equal_games_stepped_one_by_one() -> None:
     for g, env in enumerate(alone):
         o, _ = env.reset(seed=7 + g)
         for a, agent in enumerate(AGENTS):
+            assert obs[g * 2 + a].shape == o[agent].shape
             assert np.array_equal(obs[g * 2 + a], o[agent])
     actions = action_stream(320, GAMES * 2)
     rewarded = ended = 0
@@ -298,3 +303,28 @@ def test_supersuit_wrappers_still_work_on_the_parallel_env() -> None:
         obs, *_ = venv.step(act)
     assert obs.shape == (4, 84, 84, 6) and obs[..., 4:].max() == 255
     venv.close()
+
+
+def test_a_refused_step_changes_no_game(tmp_path) -> None:
+    """A bad action for the last game is refused before any game moves: sticky-action draws,
+    paddles and recordings of the earlier games go on as if the call never happened."""
+    kw: dict[str, Any] = dict(frameskip=2, repeat_action_probability=0.25, obs_type="ram")
+    refused = vector_env("pong_v0", GAMES, num_threads=1, record=tmp_path / "a", **kw)
+    clean = vector_env("pong_v0", GAMES, num_threads=1, record=tmp_path / "b", **kw)
+    for venv in (refused, clean):
+        venv.reset(seed=3)
+    actions = action_stream(40, GAMES * 2, seed=5)
+    bad = actions[0].copy()
+    bad[-1] = 99
+    with pytest.raises(ValueError, match="outside its Discrete"):
+        refused.step(bad)
+    for act in actions:
+        a, b = refused.step(act), clean.step(act)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    refused.close()
+    clean.close()
+    movies_a = sorted((tmp_path / "a").iterdir())
+    movies_b = sorted((tmp_path / "b").iterdir())
+    assert len(movies_a) == len(movies_b) == GAMES
+    for pa, pb in zip(movies_a, movies_b, strict=True):
+        assert np.array_equal(Movie(pa).masks, Movie(pb).masks)
