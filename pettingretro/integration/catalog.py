@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
-import inspect
 import json
 import os
 import re
@@ -65,21 +63,6 @@ class Integration:
     source: str
     rom_files: tuple[str, ...]
     ale_name: str | None = None
-
-
-@dataclass(frozen=True)
-class EnvInfo:
-    """One of pettingretro's versioned env modules.
-
-    Attributes:
-        module: its name in ``pettingretro.envs`` (``pong_v0``).
-        integration: its data folder's entry (``pong``).
-        players: the ``num_players`` values it accepts, ascending.
-    """
-
-    module: str
-    integration: Integration
-    players: tuple[int, ...]
 
 
 def split_name(name: str) -> tuple[str, str | None]:
@@ -393,48 +376,10 @@ def find_integration_rom(name: str) -> Path:
     return find_rom(e.name, e.sha1s, files=e.rom_files, ale_name=e.ale_name, dirs=dirs)
 
 
-def _gamedef(module: Any) -> Any:
-    # the env functions close over their GameDef; a module may also expose it
-    for holder in (module, module.parallel_env):
-        if getattr(holder, "game", None) is not None:
-            return holder.game
-    return inspect.getclosurevars(module.parallel_env).nonlocals.get("game")
-
-
-def envs() -> list[EnvInfo]:
-    """The env modules of pettingretro, with their data folders and accepted player counts.
-
-    A player count is accepted when the data offers it and the module's ``mode_for`` takes it.
-    """
-    from pettingretro.envs import ENV_MODULES
-
-    ours = {e.name: e for e in _scan(ENVS_DIR, "pettingretro")}
-    out: list[EnvInfo] = []
-    for name in ENV_MODULES:
-        module = importlib.import_module(f"pettingretro.envs.{name}")
-        game = _gamedef(module)
-        entry = ours.get(getattr(game, "folder", ""))
-        if entry is None:
-            continue
-        players = []
-        for n in entry.players:
-            mode_for = getattr(game, "mode_for", None)
-            try:
-                if mode_for is not None:
-                    mode_for(num_players=n)
-            except (ValueError, LookupError, TypeError):
-                continue
-            players.append(n)
-        out.append(EnvInfo(name, entry, tuple(players)))
-    return out
-
-
 __all__ = [
     "INTEGRATIONS_PATH_ENV",
-    "EnvInfo",
     "Integration",
     "ale_roms",
-    "envs",
     "find_integration_rom",
     "integration",
     "integrations",

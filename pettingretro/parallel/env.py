@@ -23,7 +23,7 @@ from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import System, system_for_rom, system_of_game, systems
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
-from pettingretro.parallel.game import GameDef, Rules, project_game_for_rom
+from pettingretro.parallel.game import GameDef, Rules
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 RENDER_MODES = ("human", "rgb_array")
@@ -91,6 +91,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def __init__(
         self,
         game: GameDef,
+        /,
         *,
         obs_type: str = "rgb_image",
         full_action_space: bool = False,
@@ -335,11 +336,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 raise RomNotFoundError(
                     f"ROM file '{rom_file}' cannot be read: {err.strerror}"
                 ) from None
-        twin = project_game_for_rom(shas) if shas else None
         ale_name = None
         self.paddle_spec = None
-        if twin is not None:
-            twin_def = GameDef(game.env_name, folder=twin)
+        if game.twin is not None:
+            twin_def = GameDef(game.env_name, folder=Path(game.twin).name, data=game.twin)
             textra = twin_def.spec.extra
             if str(self.num_players) not in textra.get("agents", {}):
                 raise ValueError(

@@ -14,7 +14,6 @@ import numpy.typing as npt
 from pettingretro.integration import GameSpec, IntegrationError, Scenario, load_game
 from pettingretro.parallel.controls import Binding
 
-ENVS_DIR = Path(__file__).resolve().parent.parent / "envs"
 AGENT_NAMES = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
@@ -71,13 +70,13 @@ class Rules:
 class GameDef:
     """How to build one env: its data, its rules and its keyword arguments.
 
-    A game comes from one of three places: a project game (``folder`` under
-    ``pettingretro/envs``, with a ``pettingretro`` block in its metadata), any stable-retro
+    A game comes from one of three places: a project game (``folder``, its data in ``data``,
+    with a ``pettingretro`` block in its metadata), any stable-retro
     integration folder (``path``), or a bare ROM with no data at all (``rom``).
 
     Attributes:
         env_name: the env's name with version, e.g. ``"pong_v0"``.
-        folder: the data folder under ``pettingretro/envs``.
+        folder: a project game's data folder name (``"pong"``).
         rules: a Rules subclass, or None when the data says everything.
         mode_for: maps the env's own keyword arguments (e.g. ``num_players``) to a game mode.
         defaults: keyword arguments this env fixes (e.g. ``{"num_players": 4}``).
@@ -85,6 +84,9 @@ class GameDef:
         rom: a ROM file played without integration data.
         scenario: the scenario file's stem in the integration folder.
         reward_fn: for games without data: ``reward_fn(ram, previous_ram) -> rewards per player``.
+        data: a project game's data folder (the path of ``folder``).
+        twin: for an integration or ROM, the data folder of a project game on the same ROM:
+            its agent bindings are used, so every player really controls something.
     """
 
     env_name: str
@@ -98,12 +100,14 @@ class GameDef:
     reward_fn: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]] | None = (
         None
     )
+    data: str | None = None
+    twin: str | None = None
 
     @property
     def spec(self) -> GameSpec:
         """The integration data (loaded once per process)."""
-        if self.folder is not None:
-            return _load(str(ENVS_DIR / self.folder), "scenario")
+        if self.data is not None:
+            return _load(self.data, "scenario")
         if self.path is not None:
             return _load(self.path, self.scenario)
         name = Path(self.rom).stem if self.rom else self.env_name
@@ -157,21 +161,3 @@ class GameDef:
 @functools.cache
 def _load(path: str, scenario: str) -> GameSpec:
     return load_game(path, scenario)
-
-
-def project_game_for_rom(sha1s: Sequence[str]) -> str | None:
-    """The project game folder whose ROM has one of these sha1s (its controls know the ROM)."""
-    for meta in sorted(ENVS_DIR.glob("*/metadata.json")):
-        rom = _project_rom_sha1(str(meta))
-        if rom is not None and rom in sha1s:
-            return meta.parent.name
-    return None
-
-
-@functools.cache
-def _project_rom_sha1(meta_path: str) -> str | None:
-    import json
-
-    block = json.loads(Path(meta_path).read_text()).get("pettingretro", {})
-    sha1 = block.get("rom", {}).get("sha1")
-    return str(sha1) if sha1 else None

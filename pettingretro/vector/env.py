@@ -9,7 +9,7 @@ released. Observations, rewards, terminations and truncations land in preallocat
 from __future__ import annotations
 
 import contextlib
-import importlib
+import functools
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +25,7 @@ from pettingretro import host
 from pettingretro.errors import PettingRetroError
 from pettingretro.host import MAX_PORTS, Emulator, step_many
 from pettingretro.parallel.env import RetroParallelEnv
+from pettingretro.registry import resolve
 from pettingretro.vector.resize import AreaResize
 
 __all__ = ["ATARI_PREPROCESSING", "RetroVectorEnv", "vector_env"]
@@ -529,21 +530,8 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
 def _env_fn(env: str | Callable[..., RetroParallelEnv]) -> Callable[..., RetroParallelEnv]:
     if callable(env):
         return env
-    name = env
-    if "/" in name:  # a PettingZoo id: pettingretro/pong-v0
-        base, _, version = name.split("/", 1)[1].rpartition("-v")
-        name = f"{base}_v{version}"
-    from pettingretro.envs import ENV_MODULES
-
-    if name not in ENV_MODULES:
-        raise ValueError(
-            f"no env named {env!r}; use one of {', '.join(ENV_MODULES)}, or pass a function that "
-            f"makes a RetroParallelEnv (e.g. lambda **kw: pettingretro.parallel_env(game, **kw))"
-        )
-    fn: Callable[..., RetroParallelEnv] = importlib.import_module(
-        f"pettingretro.envs.{name}"
-    ).parallel_env
-    return fn
+    game = resolve(env)  # any name: an own env, an integration, a folder
+    return functools.partial(RetroParallelEnv, game)
 
 
 def vector_env(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pettingretro import registry
 from pettingretro.errors import RomNotFoundError
 from pettingretro.integration import catalog
 from pettingretro.integration.roms import (
@@ -215,7 +216,7 @@ def test_stable_retro_scan_is_cached_on_disk(data: Path) -> None:
 
 
 def test_env_player_counts_follow_each_module() -> None:
-    players = {e.module: e.players for e in catalog.envs()}
+    players = {e.module: e.players for e in registry.envs()}
     assert players["pong_v0"] == (2, 4)
     assert players["quadrapong_v0"] == (4,)
     assert players["warlords_v0"] == (4,)
