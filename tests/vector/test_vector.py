@@ -250,7 +250,7 @@ def test_area_resize_equals_exact_rational_means() -> None:
 
 
 def test_errors_name_the_fix() -> None:
-    with pytest.raises(ValueError, match="no integration named 'pongg'.*own envs are"):
+    with pytest.raises(ValueError, match=r"no integration named 'pongg'.*own envs are"):
         vector_env("pongg", 1)
     with pytest.raises(ValueError, match="need image observations"):
         vector_env("pong_v0", 1, obs_type="ram", resize=(84, 84))
