@@ -14,13 +14,22 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pettingretro.errors import PettingRetroError
-from pettingretro.integration.roms import RomTarget, data_dir, find_rom, package_dir
+from pettingretro.integration.roms import (
+    ImportResult,
+    RomTarget,
+    data_dir,
+    find_rom,
+    import_roms,
+    package_dir,
+    sha1_of,
+)
+from pettingretro.integration.systems import AMBIGUOUS_EXTENSIONS, EXTRA_EXTENSIONS, System, systems
 
 #: Extra integration folders, separated like $PATH; each holds integration folders or is one.
 INTEGRATIONS_PATH_ENV = "PETTINGRETRO_INTEGRATIONS_PATH"
@@ -72,8 +81,6 @@ def split_name(name: str) -> tuple[str, str | None]:
 
 
 def _extensions() -> dict[str, tuple[str, ...]]:
-    from pettingretro.integration.systems import systems
-
     try:
         found = {name: s.extensions for name, s in systems().items()}
     except PettingRetroError:
@@ -336,6 +343,13 @@ def integration(name: str) -> Integration:
     return e
 
 
+def import_known_roms(
+    paths: Iterable[str | os.PathLike[str]], *, on_file: Callable[[Path], None] | None = None
+) -> Iterator[ImportResult]:
+    """:func:`~pettingretro.integration.roms.import_roms` for every game in the catalog."""
+    return import_roms(paths, rom_targets(), on_file=on_file)
+
+
 def rom_targets(entries: Iterable[Integration] | None = None) -> dict[str, list[RomTarget]]:
     """sha1 → where ``pettingretro import`` puts a ROM with it (``data_dir()/roms/<name>/``)."""
     out: dict[str, list[RomTarget]] = {}
@@ -364,6 +378,25 @@ def rom_status(e: Integration) -> str:
     return "missing"
 
 
+def system_for_rom(path: Path) -> System | None:
+    """The system of a ROM: a known game's by sha1, else the one its extension names."""
+    known = systems()
+    try:
+        sha = sha1_of(path, strip_ines=path.suffix.lower() == ".nes")
+        for entry in integrations():
+            if sha in entry.sha1s and entry.system in known:
+                return known[entry.system]
+    except OSError:
+        pass
+    ext = path.suffix.lower().lstrip(".")
+    if ext in AMBIGUOUS_EXTENSIONS:
+        return None
+    if ext in EXTRA_EXTENSIONS and EXTRA_EXTENSIONS[ext] in known:
+        return known[EXTRA_EXTENSIONS[ext]]
+    found = [s for s in known.values() if ext in s.extensions]
+    return found[0] if len(found) == 1 else None
+
+
 def find_integration_rom(name: str) -> Path:
     """The ROM of the integration ``name``, its sha1 checked.
 
@@ -381,6 +414,7 @@ __all__ = [
     "Integration",
     "ale_roms",
     "find_integration_rom",
+    "import_known_roms",
     "integration",
     "integrations",
     "lookup",
@@ -389,4 +423,5 @@ __all__ = [
     "rom_targets",
     "split_name",
     "stable_retro_integrations",
+    "system_for_rom",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from pettingretro.errors import PettingRetroError
 from pettingretro.integration.roms import package_dir
@@ -100,25 +99,3 @@ EXTRA_EXTENSIONS = {"smc": "Snes", "gen": "Genesis", "smd": "Genesis", "gbc": "G
 
 #: Extensions several consoles use: the ROM's sha1 must tell.
 AMBIGUOUS_EXTENSIONS = {"bin", "rom", "zip"}
-
-
-def system_for_rom(path: Path) -> System | None:
-    """The system of a ROM: a known game's by sha1, else the one its extension names."""
-    known = systems()
-    try:
-        from pettingretro.integration.catalog import integrations
-        from pettingretro.integration.roms import sha1_of
-
-        sha = sha1_of(path, strip_ines=path.suffix.lower() == ".nes")
-        for entry in integrations():
-            if sha in entry.sha1s and entry.system in known:
-                return known[entry.system]
-    except OSError:
-        pass
-    ext = path.suffix.lower().lstrip(".")
-    if ext in AMBIGUOUS_EXTENSIONS:
-        return None
-    if ext in EXTRA_EXTENSIONS and EXTRA_EXTENSIONS[ext] in known:
-        return known[EXTRA_EXTENSIONS[ext]]
-    found = [s for s in known.values() if ext in s.extensions]
-    return found[0] if len(found) == 1 else None

@@ -18,9 +18,10 @@ from pettingzoo.utils.env import ParallelEnv
 from pettingretro.errors import EmulatorBusyError, PettingRetroError, RomNotFoundError, StateError
 from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
+from pettingretro.integration.catalog import system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
-from pettingretro.integration.systems import System, system_for_rom, system_of_game, systems
+from pettingretro.integration.systems import System, system_of_game, systems
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
@@ -781,7 +782,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
-            from pettingretro.utils.window import Window
+            from pettingretro.window import Window
 
             self._window = Window(str(self.metadata["name"]), frame.shape[1], frame.shape[0])
         self._window.show(frame)

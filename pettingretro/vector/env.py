@@ -161,7 +161,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         image = self.obs_type != "ram"
         if not image and (resize is not None or max_pool):
             raise ValueError("resize and max_pool need image observations; obs_type='ram' has none")
-        raw_shape = tuple(first._obs_shape)
+        raw_shape: tuple[int, ...] = first.observation_space(first.possible_agents[0]).shape or ()
         self._raw_shape = raw_shape
         n, na = self.num_games, self.agents_per_game
         # raw frames straight from C: the last frame, and the one before it for max-pooling
