@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import AECEnv
 
-from pettingretro.parallel.env import EnvStateError, RetroParallelEnv, check_action
+from pettingretro.errors import EnvStateError
+from pettingretro.parallel.env import RetroParallelEnv, check_action
 
 
 class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):

@@ -15,7 +15,12 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
-from pettingretro.errors import EmulatorBusyError, PettingRetroError, RomNotFoundError, StateError
+from pettingretro.errors import (
+    EmulatorBusyError,
+    EnvStateError,
+    RomNotFoundError,
+    StateError,
+)
 from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.catalog import system_for_rom
@@ -32,10 +37,6 @@ RENDER_MODES = ("human", "rgb_array")
 # The state right after setup (mode selected, start actions done) depends only on the game,
 # core, ROM, player count and mode: computed once per process.
 _SETUP_CACHE: dict[tuple[Any, ...], bytes] = {}
-
-
-class EnvStateError(PettingRetroError, RuntimeError):
-    """The env was stepped before reset(), or after every agent finished."""
 
 
 def check_action(agent: str, action: Any, n: int) -> int:

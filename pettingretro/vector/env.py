@@ -22,7 +22,7 @@ import numpy.typing as npt
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from pettingretro import host
-from pettingretro.errors import PettingRetroError
+from pettingretro.errors import VectorEnvError
 from pettingretro.host import MAX_PORTS, Emulator, step_many
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.registry import resolve
@@ -47,10 +47,6 @@ Obs = npt.NDArray[Any]
 StepResult = tuple[
     Obs, npt.NDArray[np.float32], npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[str, Any]
 ]
-
-
-class VectorEnvError(PettingRetroError, RuntimeError):
-    """The vector env was used out of order (recv() without send(), step() while a send is pending)."""
 
 
 def _default_threads() -> int:

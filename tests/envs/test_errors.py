@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from pettingretro.envs import pong_v0
-from pettingretro.errors import RomNotFoundError
-from pettingretro.parallel.env import EnvStateError
+from pettingretro.errors import EnvStateError, RomNotFoundError
 
 
 @pytest.fixture(scope="module")

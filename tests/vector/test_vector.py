@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from pettingretro.envs import pong_v0
+from pettingretro.errors import VectorEnvError
 from pettingretro.movie import Movie
-from pettingretro.vector import ATARI_PREPROCESSING, AreaResize, VectorEnvError, vector_env
+from pettingretro.vector import ATARI_PREPROCESSING, AreaResize, vector_env
 
 GAMES = 3
 AGENTS = ("first_0", "second_0")
