@@ -83,7 +83,9 @@ def test_airstriker_infos_equal_stable_retros_for_1000_frames(tmp_path: Path) ->
         "Z",
     ]
     assert len(ours) == len(ref["infos"]) == 1000
-    first_diff = next((t for t, (a, b) in enumerate(zip(ours, ref["infos"], strict=True)) if a != b), None)
+    first_diff = next(
+        (t for t, (a, b) in enumerate(zip(ours, ref["infos"], strict=True)) if a != b), None
+    )
     assert first_diff is None, (first_diff, ours[first_diff], ref["infos"][first_diff])
     assert len({json.dumps(i, sort_keys=True) for i in ours}) > 1, "the variables never changed"
 
