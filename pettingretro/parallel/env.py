@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import gzip
 import inspect
 import os
 import threading
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,66 @@ def _check_game_kwargs(game: GameDef, kwargs: Mapping[str, Any]) -> None:
     )
 
 
+#: Frames from power-on to the first observation of a ``state="power-on"`` episode.
+POWER_ON_FRAMES = 3
+
+#: The largest save state read from a file (a Saturn or N64 state is a few MiB).
+MAX_STATE_BYTES = 64 << 20
+
+
+def _state_choice(state: Any) -> tuple[str, str] | None:
+    """``state=`` as ``(kind, value)``: None, power-on, a name in the folder, or a path."""
+    if state is None:
+        return None
+    if type(state).__name__ == "State" and hasattr(state, "name"):  # stable_retro.State
+        if state.name == "NONE":
+            return ("power-on", "")
+        if state.name == "DEFAULT":
+            return None
+    if isinstance(state, str) and state.lower() in ("power-on", "poweron", "none"):
+        return ("power-on", "")
+    if isinstance(state, os.PathLike) or (
+        isinstance(state, str) and ("/" in state or os.sep in state)
+    ):
+        return ("path", os.fspath(state))
+    if isinstance(state, str) and state:
+        return ("name", state)
+    raise ArgumentTypeError(
+        f"state must be None, 'power-on', a state's name or a path to a .state file, got {state!r}"
+    )
+
+
+def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
+    """A state file's bytes, read with a bound: stable-retro's gzip or (unless ``gzipped``, as an
+    integration folder's states all are) a raw core state.
+    """
+    try:
+        if not path.is_file():
+            raise StateError(f"state file '{path}' does not exist or is not a regular file")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_STATE_BYTES + 1)
+    except OSError as e:
+        raise StateError(f"cannot read state file '{path}': {e.strerror}") from None
+    if len(raw) > MAX_STATE_BYTES:
+        raise StateError(f"state file '{path}' is larger than {MAX_STATE_BYTES >> 20} MiB")
+    if raw[:2] != b"\x1f\x8b":
+        if gzipped:
+            raise StateError(
+                f"{path} is not a gzip of a save state (stable-retro's .state files are)"
+            )
+        return raw
+    try:
+        d = zlib.decompressobj(wbits=31)
+        data = d.decompress(raw, MAX_STATE_BYTES + 1)
+    except zlib.error as e:
+        raise StateError(f"{path} is a damaged gzip of a save state ({e})") from None
+    if not d.eof and len(data) <= MAX_STATE_BYTES:
+        raise StateError(f"{path} is not a gzip of a save state: it is cut short")
+    if len(data) > MAX_STATE_BYTES or d.unconsumed_tail:
+        raise StateError(f"{path} unpacks to more than {MAX_STATE_BYTES >> 20} MiB")
+    return data
+
+
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
     if isinstance(action, np.ma.MaskedArray):
@@ -143,8 +203,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core: override the core (a name or a path).
         rom: override the ROM file.
         core_options: core option overrides.
-        state: the integration state to start from (default: the metadata's choice).
-        record: a folder: each episode is written there as a BizHawk ``.bk2`` replay.
+        state: where episodes start: None (the integration's default state, or a project
+            game's own setup), ``"power-on"`` or ``stable_retro.State.NONE`` (the console as it
+            powers on), a state's name in the integration folder (``"Level1"`` or
+            ``"Level1.state"``), or a path to a state file (stable-retro's gzip or a raw state).
+            A state after which the episode is over at once (saved from another game) is refused.
+        record: a folder: each episode is written there as a BizHawk ``.bk2`` replay (True: the
+            working folder, as stable-retro's ``record=True``).
         isolate: run the emulator in a worker process, so that a crashing core raises
             ``EmulatorCrashed`` instead of taking this process down.
         grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
@@ -171,8 +236,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core: str | os.PathLike[str] | None = None,
         rom: str | os.PathLike[str] | None = None,
         core_options: Mapping[str, str] | None = None,
-        state: str | None = None,
-        record: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
+        record: str | os.PathLike[str] | bool | None = None,
         isolate: bool = False,
         grayscale_channel: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
@@ -205,6 +270,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.recorder: Any = None
         self._busy = threading.Lock()
         self.emu: EmulatorLike | None = None
+        if type(obs_type).__name__ == "Observations":  # stable_retro.Observations.IMAGE / RAM
+            obs_type = {"IMAGE": "rgb_image", "RAM": "ram"}.get(
+                getattr(obs_type, "name", ""), obs_type
+            )
+        if record is True:  # stable-retro's record=True: movies in the working folder
+            record = Path.cwd()
         obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
         render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
         full_action_space = check_bool("full_action_space", full_action_space)
@@ -262,7 +333,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             "name": game.env_name,
             "is_parallelizable": True,
         }
-        self.state_name = state
+        self.state_name = _state_choice(state)
         if game.native:
             self._plan_native(extra, core, rom)
         else:
@@ -341,7 +412,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._needs_reset = True
         self._obs: npt.NDArray[np.uint8] | None = None
         self._window: Any = None
-        if record is not None:
+        if record is not None and record is not False:
             from pettingretro.movie import EpisodeRecorder
 
             self.recorder = EpisodeRecorder(Path(record), self)
@@ -513,10 +584,22 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         )
 
     def _start_state(self) -> bytes | None:
-        """An integration's start state (a gzip of the core's state), or None."""
+        """The state an episode starts from, uncompressed; None for the game's own setup.
+
+        ``state=``: None (the metadata's default state, or the project game's setup),
+        ``"power-on"`` (stable-retro's ``State.NONE``: the console as it powers on), a state's
+        name in the integration folder (with or without ``.state``), or a path to a file.
+        """
+        kind, value = self.state_name or ("default", "")
+        if kind == "power-on":
+            return None
+        if kind == "path":
+            return _read_state(Path(value))
         meta = self.game.spec.metadata
-        name = self.state_name
+        name = value if kind == "name" else None
         if name is None:
+            if self.game.native:
+                return None
             per_players = meta.get("default_player_state")
             if isinstance(per_players, list) and len(per_players) >= self.num_players:
                 name = per_players[self.num_players - 1]
@@ -524,15 +607,35 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 name = meta.get("default_state")
         if name is None:
             return None
-        states = self.game.spec.states()
+        states = self.game.spec.states() if not self.game.native else {}
+        name = str(name).removesuffix(".state")
         if name not in states:
-            raise IntegrationError(
-                f"{self.game.spec.path}: no state {name!r} (states: {', '.join(states) or 'none'})"
+            where = (
+                f"{self.game.env_name} has no named states (pass a path to a .state file)"
+                if self.game.native
+                else f"{self.game.spec.path}: no state {name!r} (states: {', '.join(states) or 'none'})"
             )
-        try:
-            return gzip.decompress(states[name].read_bytes())
-        except (OSError, EOFError) as e:
-            raise StateError(f"{states[name]} is not a gzip of a save state ({e})") from None
+            raise IntegrationError(f"state={value or name!r}: {where}")
+        return _read_state(states[name], gzipped=True)
+
+    def _check_start(self) -> None:
+        """Refuse a start state after which the episode is already over (another game's state)."""
+        emu = self._live()
+        values = self._reader.read()
+        evaluator = self._scenario.evaluator(self.num_players, self._space)
+        evaluator.reset(values)
+        saved = emu.save_state()
+        emu.step(1, video=False)
+        after = self._reader.read()
+        _, over = evaluator.step(after, {k: after[k] - values[k] for k in after}, 1)
+        emu.load_state(saved)
+        if over:
+            value = (self.state_name or ("default", "default"))[1]
+            raise StateError(
+                f"{self.game.env_name}: the episode is over one frame after its start state "
+                f"{value!r} loads: was that state saved from another game on this core? "
+                "Pass a state saved from this game, or state=None for its default"
+            )
 
     def _setup(self) -> None:
         """Bring the game to the start of an episode once, then keep that state for every reset."""
@@ -544,10 +647,21 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if key in _SETUP_CACHE:
             emu.load_state(_SETUP_CACHE[key])
             return
-        if not self.game.native:
-            initial = self._start_state()
+        initial = self._start_state()
+        if self.state_name is not None and self.state_name[0] == "power-on":
+            # stable-retro's State.NONE observes the third frame after power-on (measured
+            # against it: tests/integration/test_states.py); reset() runs the last of them
+            self._frames(None, POWER_ON_FRAMES - 1)
+        if not self.game.native or initial is not None:
             if initial is not None:
-                emu.load_state(initial)
+                try:
+                    emu.load_state(initial)
+                except StateError as e:
+                    raise StateError(
+                        f"{self.game.env_name}: its start state does not fit core {Path(emu.core_path).name} ({e}); was it saved from "
+                        "another core or game?"
+                    ) from None
+                self._check_start()
             _SETUP_CACHE[key] = emu.save_state()
             return
         extra = self.game.spec.extra
