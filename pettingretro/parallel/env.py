@@ -126,8 +126,9 @@ def _state_choice(state: Any) -> tuple[str, str] | None:
 
 
 def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
-    """A state file's bytes, read with a bound: stable-retro's gzip or (unless ``gzipped``, as an
-    integration folder's states all are) a raw core state.
+    """A state file's bytes, read with a bound: stable-retro's gzip or a raw core state.
+
+    ``gzipped``: only gzip is taken (an integration folder's states all are).
     """
     try:
         if not path.is_file():
