@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pettingretro import cli
 from pettingretro.cli import main
 from pettingretro.integration import catalog
+from pettingretro.utils.progress import Progress
 
 
 @pytest.fixture(autouse=True)
@@ -66,13 +66,20 @@ def test_import_of_a_missing_folder_fails(tmp_path: Path, capsys) -> None:
 
 def test_counter_on_a_terminal_without_tqdm(monkeypatch, capsys) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
-    monkeypatch.setattr(cli._Progress, "DELAY", 0.0)
-    with cli._Progress(2, enabled=True) as progress:
+    with Progress(2, "files", enabled=True, delay=0.0) as progress:
         progress.update()
         progress.write("imported       x -> y")
         progress.update()
     out = capsys.readouterr()
     assert "1/2 files" in out.err and out.out == "imported       x -> y\n"
+
+
+def test_import_of_ale_pys_folder_copies_nothing(ale_roms: Path, data: Path, capsys) -> None:
+    assert main(["import", str(ale_roms)]) == 0
+    out = capsys.readouterr().out
+    [pong] = [line for line in lines(out, "already there") if line.split()[2].endswith("/pong.bin")]
+    assert pong.endswith("(pong, Pong-Atari2600-v0: ships with ale-py, not copied)")
+    assert not lines(out, "imported") and not list(data.rglob("rom.*"))
 
 
 def table(out: str) -> dict[str, list[str]]:
@@ -112,6 +119,6 @@ def test_list_filters_by_system_and_shows_rom_status(roms: Path, capsys) -> None
 
 
 def test_list_unknown_system_names_the_known_ones(capsys) -> None:
-    assert main(["list", "--system", "Dreamcast"]) == 1
-    out = capsys.readouterr().out
+    assert main(["list", "--system", "Dreamcast"]) == 2
+    out = capsys.readouterr().err
     assert "no games for system 'Dreamcast'" in out and "Genesis" in out and "Atari2600" in out

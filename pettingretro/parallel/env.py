@@ -781,7 +781,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
-            from pettingretro.utils.window import Window
+            from pettingretro.window import Window
 
             self._window = Window(str(self.metadata["name"]), frame.shape[1], frame.shape[0])
         self._window.show(frame)
