@@ -1,8 +1,43 @@
-"""pettingretro: emulated console games as multi-agent PettingZoo environments."""
+"""pettingretro: emulated console games as multi-agent PettingZoo environments.
+
+Importing registers the envs with PettingZoo (``pettingzoo.make("parallel", "pettingretro/pong-v0")``)
+and nothing else: the factories below load their modules on first use.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+import importlib.metadata
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what IDEs and type checkers see: the real signatures
+    from pettingretro.make import env, parallel_env
+    from pettingretro.movie import Movie
+    from pettingretro.registry import resolve
+    from pettingretro.vector import vector_env
+
+__all__ = ["Movie", "__version__", "env", "parallel_env", "resolve", "vector_env"]
+
+try:
+    __version__ = importlib.metadata.version("pettingretro")
+except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+_LAZY = {
+    "env": "pettingretro.make",
+    "parallel_env": "pettingretro.make",
+    "vector_env": "pettingretro.vector",
+    "Movie": "pettingretro.movie",
+    "resolve": "pettingretro.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pettingretro' has no attribute {name!r}")
 
 
 def _register() -> None:
@@ -12,24 +47,3 @@ def _register() -> None:
 
 
 _register()
-
-
-def parallel_env(*args: object, **kwargs: object) -> object:
-    """A parallel env for any stable-retro integration or ROM; see :func:`pettingretro.make.parallel_env`."""
-    from pettingretro.make import parallel_env as make
-
-    return make(*args, **kwargs)  # type: ignore[arg-type]
-
-
-def env(*args: object, **kwargs: object) -> object:
-    """An AEC env for any stable-retro integration or ROM; see :func:`pettingretro.make.env`."""
-    from pettingretro.make import env as make
-
-    return make(*args, **kwargs)  # type: ignore[arg-type]
-
-
-def vector_env(*args: object, **kwargs: object) -> object:
-    """Many games stepped per call on C threads; see :func:`pettingretro.vector.vector_env`."""
-    from pettingretro.vector import vector_env as make
-
-    return make(*args, **kwargs)  # type: ignore[arg-type]

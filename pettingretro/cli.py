@@ -111,7 +111,8 @@ def _players_text(players: Sequence[int]) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from pettingretro.integration.catalog import envs, integrations, rom_status
+    from pettingretro.integration.catalog import integrations, rom_status
+    from pettingretro.registry import envs
 
     rows: list[tuple[str, str, tuple[int, ...], str, str]] = []
     for env in envs():

@@ -1,7 +1,8 @@
-"""Envs for any stable-retro integration or bare ROM: ``pettingretro.parallel_env(game, players=2)``."""
+"""Envs by name: any own env, stable-retro integration or bare ROM (``pettingretro.parallel_env``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,30 +12,15 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro.aec.env import RetroAECEnv
-from pettingretro.errors import PettingRetroError
-from pettingretro.integration.catalog import integration
+from pettingretro.errors import RomNotFoundError
+from pettingretro.integration.roms import sha1_of
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.parallel.game import GameDef
+from pettingretro.registry import resolve, twin_for
+
+__all__ = ["RewardFn", "env", "parallel_env"]
 
 RewardFn = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]]
-
-
-def find_integration(game: str) -> Path:
-    """The folder of the integration named ``game`` (e.g. ``"Airstriker-Genesis-v0"``), or a folder.
-
-    Raises:
-        PettingRetroError: no such integration, or it is one of the project's own games.
-    """
-    p = Path(game)
-    if p.is_dir() and (p / "data.json").is_file():
-        return p
-    entry = integration(game)
-    if entry.source == "pettingretro":
-        raise PettingRetroError(
-            f"{game!r} is one of pettingretro's own games: use its module, e.g. "
-            f"`from pettingretro.envs import {entry.name}_v0`"
-        )
-    return entry.path
 
 
 def parallel_env(
@@ -46,33 +32,56 @@ def parallel_env(
     reward_fn: RewardFn | None = None,
     **kwargs: Any,
 ) -> RetroParallelEnv:
-    """A parallel env for a stable-retro integration or for a bare ROM.
+    """A parallel env for an own game, a stable-retro integration or a bare ROM.
 
     Args:
-        game: an integration's name (``"NHL941on1-Genesis-v0"``) or folder.
-        rom: a ROM file: with ``game``, overrides the integration's ROM; alone, plays a ROM no
-            integration knows (the core is chosen by extension, or pass ``core=``).
-        players: how many agents (one per controller port).
+        game: an own env (``"pong_v0"``), an integration's name (``"NHL941on1-Genesis-v0"``)
+            or an integration folder; see :func:`pettingretro.registry.resolve`.
+        rom: a ROM file: with ``game``, overrides its ROM; alone, plays a ROM no integration
+            knows (the core is chosen by extension, or pass ``core=``).
+        players: how many agents (one per controller port); default: what the game declares.
         scenario: the scenario file's stem in the integration folder.
-        reward_fn: for a bare ROM, ``reward_fn(ram, previous_ram)`` returns each player's
-            reward (0 for everyone when omitted).
+        reward_fn: ``reward_fn(ram, previous_ram)`` returns each player's reward, added to the
+            scenario's (a bare ROM has no other reward).
         **kwargs: as :class:`~pettingretro.parallel.env.RetroParallelEnv` (``obs_type``,
             ``state``, ``frameskip``, ``render_mode``, ``core``, ...).
+
+    Raises:
+        UnknownEnvError: no env, integration or folder has the name ``game``.
 
     Example:
         >>> import pettingretro
         >>> env = pettingretro.parallel_env("Airstriker-Genesis-v0")  # doctest: +SKIP
         >>> obs, infos = env.reset(seed=0)  # doctest: +SKIP
     """
-    if game is None and rom is None:
-        raise ValueError("give a game (an integration's name) or rom=PATH")
+    if players is not None and "num_players" in kwargs:
+        raise TypeError("give players= or num_players=, not both")
+    players = kwargs.pop("num_players", players)
     if game is not None:
-        folder = find_integration(os.fspath(game))
-        gdef = GameDef(folder.name, path=str(folder), scenario=scenario, reward_fn=reward_fn)
-        return RetroParallelEnv(gdef, num_players=players, rom=rom, **kwargs)
-    rom_path = Path(os.fspath(rom))  # type: ignore[arg-type]
-    gdef = GameDef(rom_path.stem, rom=str(rom_path), reward_fn=reward_fn)
+        gdef = resolve(game, scenario=scenario)
+    elif rom is not None:
+        rom_path = Path(os.fspath(rom))
+        gdef = GameDef(rom_path.stem, rom=str(rom_path), twin=twin_for(_rom_sha1s(rom_path)))
+    else:
+        raise ValueError("give a game (an env or integration name) or rom=PATH")
+    if reward_fn is not None:
+        if not callable(reward_fn):
+            raise TypeError(
+                f"reward_fn must be a function (ram, previous_ram) -> rewards, got {reward_fn!r}"
+            )
+        gdef = dataclasses.replace(gdef, reward_fn=reward_fn)
+    if game is not None and rom is not None:
+        kwargs["rom"] = rom
     return RetroParallelEnv(gdef, num_players=players, **kwargs)
+
+
+def _rom_sha1s(rom: Path) -> list[str]:
+    if not rom.is_file():
+        return []  # the env says what is wrong with the path
+    try:
+        return [sha1_of(rom, strip_ines=rom.suffix.lower() == ".nes")]
+    except OSError as err:
+        raise RomNotFoundError(f"ROM file '{rom}' cannot be read: {err.strerror}") from None
 
 
 def env(game: str | os.PathLike[str] | None = None, **kwargs: Any) -> RetroAECEnv:

@@ -31,8 +31,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pettingretro import errors
+from pettingretro.errors import ScenarioError
 from pettingretro.integration import IntegrationError, Scenario, load_game, parse_type
-from pettingretro.integration.scenario import OPS, ScenarioError
+from pettingretro.integration.scenario import OPS
 from pettingretro.isolation import EmulatorCrashed, IsolatedEmulator
 from pettingretro.testing.roms import ToolMissingError, build_rom
 

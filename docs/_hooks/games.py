@@ -74,7 +74,7 @@ def _shape(space: Any) -> str:
 
 def summary_table(module: str) -> str:
     """PettingZoo's summary table for a game, read from the env (its default arguments)."""
-    from pettingretro.integration.catalog import envs
+    from pettingretro.registry import envs
 
     game = importlib.import_module(f"pettingretro.envs.{module}")
     players = next(e.players for e in envs() if e.module == module)

@@ -1,16 +1,21 @@
-"""Making a versioned env module's ``env``, ``parallel_env`` and ``raw_env`` from a game's data."""
+"""Making a versioned env module's ``GAME``, ``env``, ``parallel_env`` and ``raw_env``."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Concatenate, Generic, ParamSpec
 
 from pettingretro.aec.env import RetroAECEnv
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.parallel.game import GameDef, Rules
 
+P = ParamSpec("P")
+ENVS_DIR = Path(__file__).resolve().parent
 
-def game_env_fns(
+
+def project_game(
     folder: str,
     version: int,
     *,
@@ -18,8 +23,8 @@ def game_env_fns(
     rules: type[Rules] | None = None,
     mode_for: Callable[..., int | None] | None = None,
     defaults: Mapping[str, Any] | None = None,
-) -> tuple[Callable[..., RetroAECEnv], Callable[..., RetroParallelEnv], Callable[..., RetroAECEnv]]:
-    """The three constructors of a game module.
+) -> GameDef:
+    """One of pettingretro's own games: its data folder and what the data cannot say.
 
     Args:
         folder: the game's data folder under ``pettingretro/envs``.
@@ -29,21 +34,56 @@ def game_env_fns(
         rules: game logic beyond the data (a :class:`Rules` subclass).
         mode_for: maps the env's own keyword arguments to a game mode.
         defaults: keyword arguments this env fixes by default (e.g. ``num_players``).
-
-    Returns:
-        ``(env, parallel_env, raw_env)``: ``env`` and ``raw_env`` make the AEC env (it checks
-        its own inputs, so no wrapper is needed), ``parallel_env`` the native parallel env.
     """
-    game = GameDef(f"{name or folder}_v{version}", folder, rules, mode_for, dict(defaults or {}))
-
-    def parallel_env(**kwargs: Any) -> RetroParallelEnv:
-        return RetroParallelEnv(game, **kwargs)
-
-    def raw_env(**kwargs: Any) -> RetroAECEnv:
-        return RetroAECEnv(parallel_env(**kwargs))
-
-    parallel_env.__doc__ = (
-        f"The {game.env_name} parallel env; keyword arguments as RetroParallelEnv."
+    return GameDef(
+        f"{name or folder}_v{version}",
+        folder,
+        rules,
+        mode_for,
+        dict(defaults or {}),
+        data=str(ENVS_DIR / folder),
     )
-    raw_env.__doc__ = f"The {game.env_name} AEC env; keyword arguments as RetroParallelEnv."
-    return raw_env, parallel_env, raw_env
+
+
+def _signature_without_game() -> inspect.Signature:
+    sig = inspect.signature(RetroParallelEnv)
+    return sig.replace(parameters=[p for n, p in sig.parameters.items() if n != "game"])
+
+
+class _EnvFns(Generic[P]):
+    """Binds a game into env constructors that keep ``cls``'s keyword arguments as their types.
+
+    Held once, at module level, so that type checkers (and IDEs) see ``pong_v0.parallel_env``
+    with RetroParallelEnv's real signature; ``help()`` sees it through ``__signature__``.
+    """
+
+    def __init__(self, cls: Callable[Concatenate[GameDef, P], RetroParallelEnv]) -> None:
+        self.cls = cls
+
+    def fns(
+        self, game: GameDef
+    ) -> tuple[Callable[P, RetroAECEnv], Callable[P, RetroParallelEnv], Callable[P, RetroAECEnv]]:
+        """``(env, parallel_env, raw_env)`` for ``game``.
+
+        ``env`` and ``raw_env`` make the AEC env (it checks its own inputs, so no wrapper is
+        needed), ``parallel_env`` the native parallel env.
+        """
+        cls = self.cls
+
+        def parallel_env(*args: P.args, **kwargs: P.kwargs) -> RetroParallelEnv:
+            return cls(game, *args, **kwargs)
+
+        def env(*args: P.args, **kwargs: P.kwargs) -> RetroAECEnv:
+            return RetroAECEnv(cls(game, *args, **kwargs))
+
+        sig = _signature_without_game()
+        for fn, kind in ((parallel_env, "parallel"), (env, "AEC")):
+            fn.__doc__ = f"The {game.env_name} {kind} env (keyword arguments: RetroParallelEnv's)."
+            returns = RetroParallelEnv if fn is parallel_env else RetroAECEnv
+            setattr(fn, "__signature__", sig.replace(return_annotation=returns))  # noqa: B010 (help() reads it; mypy has no such attribute)
+            fn.__qualname__ = fn.__name__
+        return env, parallel_env, env
+
+
+#: ``env, parallel_env, raw_env = env_fns(GAME)`` in a game module.
+env_fns = _EnvFns(RetroParallelEnv).fns

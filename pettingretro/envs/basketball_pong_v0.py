@@ -1,6 +1,6 @@
 """Basketball Pong (Video Olympics, Atari 2600): two paddles (four with num_players=4) throw the ball into the other side's hoop."""
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.envs._rules import PongRules
 
 MODES = {2: 45, 4: 49}
@@ -11,7 +11,7 @@ def mode_for(num_players: int) -> int:
     return MODES[num_players]
 
 
-env, parallel_env, raw_env = game_env_fns(
+GAME = project_game(
     "pong",
     version=0,
     name="basketball_pong",
@@ -19,3 +19,4 @@ env, parallel_env, raw_env = game_env_fns(
     mode_for=mode_for,
     defaults={"num_players": 2},
 )
+env, parallel_env, raw_env = env_fns(GAME)

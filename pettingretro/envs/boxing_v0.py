@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 KO = 0xC0  # a score byte reads 0xC0 ("KO") once a boxer lands 100 punches
@@ -47,4 +47,5 @@ class BoxingRules(Rules):
         return False
 
 
-env, parallel_env, raw_env = game_env_fns("boxing", version=0, rules=BoxingRules)
+GAME = project_game("boxing", version=0, rules=BoxingRules)
+env, parallel_env, raw_env = env_fns(GAME)

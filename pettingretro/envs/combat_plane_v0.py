@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 
 _PLANE_MODES = {"bi-plane": 15, "jet": 21}
 
@@ -25,6 +25,5 @@ def plane_mode(
     return _PLANE_MODES[game_version] + (0 if guided_missile else 1)
 
 
-env, parallel_env, raw_env = game_env_fns(
-    "combat", version=0, name="combat_plane", mode_for=plane_mode
-)
+GAME = project_game("combat", version=0, name="combat_plane", mode_for=plane_mode)
+env, parallel_env, raw_env = env_fns(GAME)

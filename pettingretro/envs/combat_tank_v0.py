@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 
 # Combat's tank game numbers (1-based, as ALE counts) without a maze, by (is_invisible, billiard_hit);
 # the same game with a maze is the next number.
@@ -26,6 +26,5 @@ def tank_mode(
     return _TANK_MODES[(bool(is_invisible), bool(billiard_hit))] + bool(has_maze)
 
 
-env, parallel_env, raw_env = game_env_fns(
-    "combat", version=0, name="combat_tank", mode_for=tank_mode
-)
+GAME = project_game("combat", version=0, name="combat_tank", mode_for=tank_mode)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.host import Button
 from pettingretro.integration import IntegrationError
 from pettingretro.parallel.game import Rules
@@ -100,4 +100,5 @@ class DoubleDunkRules(Rules):
             set_option(option_bit, bool(mode & mode_bit))
 
 
-env, parallel_env, raw_env = game_env_fns("double_dunk", version=0, rules=DoubleDunkRules)
+GAME = project_game("double_dunk", version=0, rules=DoubleDunkRules)
+env, parallel_env, raw_env = env_fns(GAME)

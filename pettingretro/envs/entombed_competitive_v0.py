@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.host import Button
 from pettingretro.integration import IntegrationError
 from pettingretro.parallel.game import Rules
@@ -68,10 +68,11 @@ def competitive_mode(num_players: int = 2) -> int:
     return COMPETITIVE
 
 
-env, parallel_env, raw_env = game_env_fns(
+GAME = project_game(
     "entombed",
     version=0,
     name="entombed_competitive",
     rules=EntombedRules,
     mode_for=competitive_mode,
 )
+env, parallel_env, raw_env = env_fns(GAME)

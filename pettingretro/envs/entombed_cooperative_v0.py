@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.envs.entombed_competitive_v0 import COOPERATIVE, EntombedRules
 
 
@@ -11,10 +11,11 @@ def cooperative_mode(num_players: int = 2) -> int:
     return COOPERATIVE
 
 
-env, parallel_env, raw_env = game_env_fns(
+GAME = project_game(
     "entombed",
     version=0,
     name="entombed_cooperative",
     rules=EntombedRules,
     mode_for=cooperative_mode,
 )
+env, parallel_env, raw_env = env_fns(GAME)

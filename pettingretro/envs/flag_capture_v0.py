@@ -1,5 +1,6 @@
 """Flag Capture (Atari 2600): two players search a hidden grid for the flag, one agent per joystick."""
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 
-env, parallel_env, raw_env = game_env_fns("flag_capture", version=0)
+GAME = project_game("flag_capture", version=0)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -1,5 +1,6 @@
 """Ice Hockey (Atari 2600): two-on-two hockey, one agent per team (joystick)."""
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 
-env, parallel_env, raw_env = game_env_fns("ice_hockey", version=0)
+GAME = project_game("ice_hockey", version=0)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 
@@ -21,4 +21,5 @@ class JoustRules(Rules):
         return (values["p1_lives"], values["p2_lives"])
 
 
-env, parallel_env, raw_env = game_env_fns("joust", version=0, rules=JoustRules)
+GAME = project_game("joust", version=0, rules=JoustRules)
+env, parallel_env, raw_env = env_fns(GAME)

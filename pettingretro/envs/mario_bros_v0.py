@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 
@@ -16,4 +16,5 @@ class MarioBrosRules(Rules):
         return (values["p1_lives"] - 1, values["p2_lives"] - 1)
 
 
-env, parallel_env, raw_env = game_env_fns("mario_bros", version=0, rules=MarioBrosRules)
+GAME = project_game("mario_bros", version=0, rules=MarioBrosRules)
+env, parallel_env, raw_env = env_fns(GAME)

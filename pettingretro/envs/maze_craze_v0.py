@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 #: PettingZoo's ``game_version`` names and the game numbers they stand for.
@@ -79,6 +79,5 @@ class MazeCrazeRules(Rules):
         return tuple(0 if a else -1 for a in self.alive)
 
 
-env, parallel_env, raw_env = game_env_fns(
-    "maze_craze", version=0, rules=MazeCrazeRules, mode_for=mode_for
-)
+GAME = project_game("maze_craze", version=0, rules=MazeCrazeRules, mode_for=mode_for)
+env, parallel_env, raw_env = env_fns(GAME)

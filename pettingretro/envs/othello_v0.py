@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 
@@ -49,4 +49,5 @@ class OthelloRules(Rules):
         return self.inactive > self.END_FRAMES
 
 
-env, parallel_env, raw_env = game_env_fns("othello", version=0, rules=OthelloRules)
+GAME = project_game("othello", version=0, rules=OthelloRules)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -1,6 +1,6 @@
 """Quadrapong (Video Olympics, Atari 2600): four paddles, one per wall, in two teams of two."""
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.envs._rules import PongRules
 
 
@@ -11,7 +11,7 @@ def mode_for(num_players: int) -> int:
     return 33
 
 
-env, parallel_env, raw_env = game_env_fns(
+GAME = project_game(
     "pong",
     version=0,
     name="quadrapong",
@@ -19,3 +19,4 @@ env, parallel_env, raw_env = game_env_fns(
     mode_for=mode_for,
     defaults={"num_players": 4},
 )
+env, parallel_env, raw_env = env_fns(GAME)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 
@@ -70,6 +70,5 @@ class SpaceInvadersRules(Rules):
         return (shared, shared)
 
 
-env, parallel_env, raw_env = game_env_fns(
-    "space_invaders", version=0, rules=SpaceInvadersRules, mode_for=mode_for
-)
+GAME = project_game("space_invaders", version=0, rules=SpaceInvadersRules, mode_for=mode_for)
+env, parallel_env, raw_env = env_fns(GAME)

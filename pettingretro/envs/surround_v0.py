@@ -5,6 +5,7 @@ ALE's player A) drives libretro port 1 and the second drives port 0 (see
 docs/notes/stella-core.md, section 5). Rewards and the end (a score of 10) are pure data.
 """
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 
-env, parallel_env, raw_env = game_env_fns("surround", version=0)
+GAME = project_game("surround", version=0)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 
@@ -62,4 +62,5 @@ class TennisRules(Rules):
         return (g1 >= 6 and games >= 2) or (g2 >= 6 and games <= -2) or g1 == 7 or g2 == 7
 
 
-env, parallel_env, raw_env = game_env_fns("tennis", version=0, rules=TennisRules)
+GAME = project_game("tennis", version=0, rules=TennisRules)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 SQUARES = tuple(f"square_{i:02d}" for i in range(32))
@@ -60,4 +60,5 @@ class VideoCheckersRules(Rules):
         return True
 
 
-env, parallel_env, raw_env = game_env_fns("video_checkers", version=0, rules=VideoCheckersRules)
+GAME = project_game("video_checkers", version=0, rules=VideoCheckersRules)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 FALLEN = (0x80, 0x40, 0x20, 0x10)  # bit of ``castles`` set once player p's castle has fallen
@@ -48,4 +48,5 @@ class WarlordsRules(Rules):
         return self._lives
 
 
-env, parallel_env, raw_env = game_env_fns("warlords", version=0, rules=WarlordsRules)
+GAME = project_game("warlords", version=0, rules=WarlordsRules)
+env, parallel_env, raw_env = env_fns(GAME)

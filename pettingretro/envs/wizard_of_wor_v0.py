@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.envs._factory import game_env_fns
+from pettingretro.envs._factory import env_fns, project_game
 from pettingretro.parallel.game import Rules
 
 
@@ -58,4 +58,5 @@ class WizardOfWorRules(Rules):
         return self._lives
 
 
-env, parallel_env, raw_env = game_env_fns("wizard_of_wor", version=0, rules=WizardOfWorRules)
+GAME = project_game("wizard_of_wor", version=0, rules=WizardOfWorRules)
+env, parallel_env, raw_env = env_fns(GAME)

@@ -520,7 +520,7 @@ def import_file(
 
 def import_roms(
     paths: Iterable[str | os.PathLike[str]],
-    known: Mapping[str, Sequence[RomTarget]] | None = None,
+    known: Mapping[str, Sequence[RomTarget]],
     *,
     on_file: Callable[[Path], None] | None = None,
 ) -> Iterator[ImportResult]:
@@ -528,7 +528,7 @@ def import_roms(
 
     Args:
         paths: folders (searched recursively, zip archives included) or files.
-        known: sha1 → targets; default: every game in the catalog (ours and stable-retro's).
+        known: sha1 → targets (every game in the catalog: ``catalog.rom_targets()``).
         on_file: called before each file is read (for progress).
 
     Yields:
@@ -544,10 +544,6 @@ def import_roms(
         >>> [r.status for r in import_roms([folder], known={})]
         ['no match']
     """
-    if known is None:
-        from pettingretro.integration.catalog import rom_targets
-
-        known = rom_targets()
     root = data_dir() / "roms"
     for path in rom_files_in(paths):
         if on_file is not None:
@@ -586,7 +582,7 @@ def find_rom(
     game: str,
     sha1: str | Iterable[str] | None,
     *,
-    files: Iterable[str] | None = None,
+    files: Iterable[str] = ("rom.bin",),
     ale_name: str | None = None,
     dirs: Iterable[Path] = (),
 ) -> Path:
@@ -595,8 +591,7 @@ def find_rom(
     Args:
         game: the game's folder name: ours (``pong``) or an integration's (``Pong-Atari2600-v0``).
         sha1: the ROM's sha1, several accepted ones, or None for any.
-        files: the ROM's file names; default: the catalog's for ``game`` (``rom.<ext>`` of its
-            system), else ``rom.bin``.
+        files: the ROM's file names (the catalog's ``Integration.rom_files``).
         ale_name: the ROM's name in ale-py, for Atari games.
         dirs: more folders to look in for ``files`` (an integration's own folder).
 
@@ -604,11 +599,6 @@ def find_rom(
         RomNotFoundError: none found; the message says which package to install or to run
             ``pettingretro import DIR``.
     """
-    if files is None:
-        from pettingretro.integration.catalog import lookup
-
-        entry = lookup(game)
-        files = entry.rom_files if entry is not None else ("rom.bin",)
     files = tuple(files)
     wanted = None if sha1 is None else {sha1} if isinstance(sha1, str) else set(sha1)
     seen: list[str] = []

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pettingretro.checks import ArgumentError, check_int
 from pettingretro.integration import GameSpec, IntegrationError, Scenario, load_game
+from pettingretro.integration.catalog import declared_players
 from pettingretro.parallel.controls import Binding
 
-ENVS_DIR = Path(__file__).resolve().parent.parent / "envs"
 AGENT_NAMES = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
@@ -71,13 +72,13 @@ class Rules:
 class GameDef:
     """How to build one env: its data, its rules and its keyword arguments.
 
-    A game comes from one of three places: a project game (``folder`` under
-    ``pettingretro/envs``, with a ``pettingretro`` block in its metadata), any stable-retro
+    A game comes from one of three places: a project game (``folder``, its data in ``data``,
+    with a ``pettingretro`` block in its metadata), any stable-retro
     integration folder (``path``), or a bare ROM with no data at all (``rom``).
 
     Attributes:
         env_name: the env's name with version, e.g. ``"pong_v0"``.
-        folder: the data folder under ``pettingretro/envs``.
+        folder: a project game's data folder name (``"pong"``).
         rules: a Rules subclass, or None when the data says everything.
         mode_for: maps the env's own keyword arguments (e.g. ``num_players``) to a game mode.
         defaults: keyword arguments this env fixes (e.g. ``{"num_players": 4}``).
@@ -85,6 +86,9 @@ class GameDef:
         rom: a ROM file played without integration data.
         scenario: the scenario file's stem in the integration folder.
         reward_fn: for games without data: ``reward_fn(ram, previous_ram) -> rewards per player``.
+        data: a project game's data folder (the path of ``folder``).
+        twin: for an integration or ROM, the data folder of a project game on the same ROM:
+            its agent bindings are used, so every player really controls something.
     """
 
     env_name: str
@@ -98,12 +102,14 @@ class GameDef:
     reward_fn: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]] | None = (
         None
     )
+    data: str | None = None
+    twin: str | None = None
 
     @property
     def spec(self) -> GameSpec:
         """The integration data (loaded once per process)."""
-        if self.folder is not None:
-            return _load(str(ENVS_DIR / self.folder), "scenario")
+        if self.data is not None:
+            return _load(self.data, "scenario")
         if self.path is not None:
             return _load(self.path, self.scenario)
         name = Path(self.rom).stem if self.rom else self.env_name
@@ -114,25 +120,46 @@ class GameDef:
         """True for the project's own games (ALE-style actions, modes, setup)."""
         return bool(self.spec.extra)
 
-    def players(self, requested: int | None) -> int:
-        """The player count to use, checked against the data's choices."""
+    def players(self, requested: Any, ports: int | None = None) -> int:
+        """The player count to use: ``requested``, or the game's default, checked.
+
+        Args:
+            requested: the ``num_players``/``players`` argument (None: the default).
+            ports: how many controllers the console serves (a cap for integrations and ROMs).
+
+        The choices are what the data declares: a project game's ``players`` block, the twin
+        project game's agent bindings, an integration's states, scenario and metadata (the
+        largest is the default); a bare ROM plays with 1 to ``ports`` players (default 1).
+
+        Raises:
+            ArgumentError: a count the game cannot play; the message lists those it can.
+        """
+        n = check_int("num_players", requested, low=1, none=True)
         info = self.spec.extra.get("players", {})
-        if not info:
-            states = self.spec.metadata.get("default_player_state")
-            choices = (
-                list(range(1, max(len(states), 2) + 1)) if isinstance(states, list) else [1, 2]
-            )
-            info = {
-                "default": 1,
-                "choices": choices
-                if requested is None or requested <= 2
-                else [*choices, requested],
-            }
-        choices = [int(x) for x in info.get("choices", [2])]
-        n = int(requested if requested is not None else info.get("default", choices[0]))
+        if info:
+            choices = [int(x) for x in info.get("choices", [2])]
+            default = int(info.get("default", choices[0]))
+        elif self.twin is not None:
+            twin = _load(self.twin, "scenario").extra
+            choices = sorted(int(k) for k in twin.get("agents", {}))
+            default = int(twin.get("players", {}).get("default", choices[0]))
+        elif self.path is not None:
+            spec = self.spec
+            choices = list(declared_players(spec.path, spec.metadata, {}))
+            default = max(choices)
+        else:
+            choices = list(range(1, (ports or len(AGENT_NAMES)) + 1))
+            default = 1
+        if ports is not None and self.twin is None and not info:
+            choices = [c for c in choices if c <= ports] or [1]
+            default = min(default, max(choices))
+        if n is None:
+            return default
         if n not in choices:
-            raise ValueError(
-                f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}"
+            where = f" (its console serves {ports} controllers)" if ports and n > ports else ""
+            raise ArgumentError(
+                f"num_players={n}: {self.env_name} plays with {' or '.join(map(str, choices))} "
+                f"players{where}"
             )
         return n
 
@@ -157,21 +184,3 @@ class GameDef:
 @functools.cache
 def _load(path: str, scenario: str) -> GameSpec:
     return load_game(path, scenario)
-
-
-def project_game_for_rom(sha1s: Sequence[str]) -> str | None:
-    """The project game folder whose ROM has one of these sha1s (its controls know the ROM)."""
-    for meta in sorted(ENVS_DIR.glob("*/metadata.json")):
-        rom = _project_rom_sha1(str(meta))
-        if rom is not None and rom in sha1s:
-            return meta.parent.name
-    return None
-
-
-@functools.cache
-def _project_rom_sha1(meta_path: str) -> str | None:
-    import json
-
-    block = json.loads(Path(meta_path).read_text()).get("pettingretro", {})
-    sha1 = block.get("rom", {}).get("sha1")
-    return str(sha1) if sha1 else None

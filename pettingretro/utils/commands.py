@@ -7,7 +7,6 @@ sets ``func`` to the function that runs the command and returns its exit status.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Iterator
@@ -48,20 +47,10 @@ def make_named_env(name: str, **kwargs: Any) -> Any:
     Raises:
         PettingRetroError: no env or integration has that name.
     """
-    from pettingretro.envs import ENV_MODULES
-
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    if name in ENV_MODULES:
-        return importlib.import_module(f"pettingretro.envs.{name}").parallel_env(**kwargs)
     from pettingretro.make import parallel_env
 
-    players = kwargs.pop("num_players", None)
-    try:
-        return parallel_env(name, players=players, **kwargs)
-    except PettingRetroError as e:
-        raise PettingRetroError(
-            f"{e}; pettingretro's own games are {', '.join(ENV_MODULES)}"
-        ) from None
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return parallel_env(name, **kwargs)
 
 
 # ---------------------------------------------------------------------------------- play

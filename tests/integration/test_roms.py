@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from pettingretro import registry
 from pettingretro.errors import RomNotFoundError
 from pettingretro.integration import catalog
 from pettingretro.integration.roms import (
     data_dir,
     find_rom,
-    import_roms,
     package_dir,
     rom_forms,
     sha1_of,
@@ -62,7 +62,7 @@ def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_roms_import_for_stable_retro_and_our_games(pong_copy: Path, data: Path) -> None:
-    [pong] = import_roms([pong_copy])
+    [pong] = catalog.import_known_roms([pong_copy])
     assert pong.status == "imported"
     assert set(pong.imported) == {"pong", "Pong-Atari2600-v0"}
     assert pong.sha1 == PONG_SHA1
@@ -72,7 +72,9 @@ def test_roms_import_for_stable_retro_and_our_games(pong_copy: Path, data: Path)
     assert (
         catalog.find_integration_rom("Pong-Atari2600-v0") == data / "roms/Pong-Atari2600-v0/rom.a26"
     )
-    assert find_rom("Pong-Atari2600-v0", PONG_SHA1) == data / "roms/Pong-Atari2600-v0/rom.a26"
+    assert (
+        catalog.find_integration_rom("Pong-Atari2600-v0") == data / "roms/Pong-Atari2600-v0/rom.a26"
+    )
     assert find_rom("pong", PONG_SHA1, files=("rom.a26", "rom.bin"), ale_name="pong") == (
         data / "roms/pong/rom.a26"
     )
@@ -82,7 +84,7 @@ def test_roms_import_for_stable_retro_and_our_games(pong_copy: Path, data: Path)
 def test_ale_pys_own_folder_is_matched_not_copied(ale_roms: Path, data: Path) -> None:
     packages = [package_dir("stable_retro") / "data", ale_roms]
     before = snapshot(*packages)
-    results = list(import_roms([ale_roms]))
+    results = list(catalog.import_known_roms([ale_roms]))
     pong = by_name(results, "pong.bin")
     assert (pong.status, pong.shipped_by, pong.sha1) == ("already there", "ale-py", PONG_SHA1)
     assert set(pong.present) == {"pong", "Pong-Atari2600-v0"}
@@ -94,8 +96,8 @@ def test_ale_pys_own_folder_is_matched_not_copied(ale_roms: Path, data: Path) ->
 
 
 def test_reimport_says_already_there(pong_copy: Path) -> None:
-    list(import_roms([pong_copy]))
-    again = list(import_roms([pong_copy]))
+    list(catalog.import_known_roms([pong_copy]))
+    again = list(catalog.import_known_roms([pong_copy]))
     assert [r.status for r in again] == ["already there"]
     assert set(again[0].present) == {"pong", "Pong-Atari2600-v0"}
 
@@ -103,7 +105,7 @@ def test_reimport_says_already_there(pong_copy: Path) -> None:
 def test_junk_is_no_match_with_its_sha1(tmp_path: Path, data: Path) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"certainly not a ROM" * 100)
-    [result] = import_roms([junk])
+    [result] = catalog.import_known_roms([junk])
     assert result.status == "no match"
     assert result.sha1 == hashlib.sha1(junk.read_bytes()).hexdigest()
     assert not (data / "roms").exists()
@@ -118,7 +120,7 @@ def test_roms_inside_zip_archives_are_found(tmp_path: Path, ale_roms: Path, data
         zf.writestr("atari/pong.bin", (ale_roms / "pong.bin").read_bytes())
         zf.writestr("more.zip", inner.getvalue())
         zf.writestr("readme.txt", "hello")
-    results = {r.source: r for r in import_roms([archive])}
+    results = {r.source: r for r in catalog.import_known_roms([archive])}
     assert results[f"{archive}:atari/pong.bin"].status == "imported"
     assert results[f"{archive}:more.zip:boxing.a26"].imported == ("boxing", "Boxing-Atari2600-v0")
     assert results[f"{archive}:readme.txt"].status == "no match"
@@ -133,7 +135,7 @@ def test_nes_rom_is_hashed_without_its_ines_header(tmp_path: Path, data: Path) -
     user_integration("Synthetic-Nes-v0", stripped)
     rom = tmp_path / "Synthetic (USA).nes"
     rom.write_bytes(header + body)
-    [result] = import_roms([rom])
+    [result] = catalog.import_known_roms([rom])
     assert (result.status, result.imported, result.sha1) == (
         "imported",
         ("Synthetic-Nes-v0",),
@@ -145,7 +147,7 @@ def test_nes_rom_is_hashed_without_its_ines_header(tmp_path: Path, data: Path) -
     # the header is recognised by its magic whatever the extension
     renamed = tmp_path / "synthetic.bin"
     renamed.write_bytes(header + body)
-    assert [r.status for r in import_roms([renamed])] == ["already there"]
+    assert [r.status for r in catalog.import_known_roms([renamed])] == ["already there"]
 
 
 @pytest.mark.parametrize("name", ["game.nes", "game.md", "game.smd", "game.sfc", "game.a26"])
@@ -162,7 +164,7 @@ def test_snes_copier_header_is_stripped(tmp_path: Path, data: Path) -> None:
     user_integration("Synthetic-Snes-v0", hashlib.sha1(body).hexdigest())
     rom = tmp_path / "game.smc"
     rom.write_bytes(bytes(512) + body)
-    [result] = import_roms([rom])
+    [result] = catalog.import_known_roms([rom])
     assert result.imported == ("Synthetic-Snes-v0",)
     assert (data / "roms/Synthetic-Snes-v0/rom.sfc").read_bytes() == body
 
@@ -177,7 +179,7 @@ def test_interleaved_smd_dump_is_stored_linear(tmp_path: Path, data: Path) -> No
     user_integration("Synthetic-Genesis-v0", hashlib.sha1(linear).hexdigest())
     smd = tmp_path / "game.smd"
     smd.write_bytes(b"\x02\x00\x03" + bytes(5) + b"\xaa\xbb\x06" + bytes(501) + interleaved)
-    [result] = import_roms([smd])
+    [result] = catalog.import_known_roms([smd])
     assert result.imported == ("Synthetic-Genesis-v0",)
     assert (data / "roms/Synthetic-Genesis-v0/rom.md").read_bytes() == bytes(linear)
 
@@ -216,7 +218,7 @@ def test_rom_status_without_hashing(pong_copy: Path) -> None:
         == "ships with stable-retro"
     )
     assert catalog.rom_status(catalog.integration("NHL94-Genesis-v0")) == "missing"
-    list(import_roms([pong_copy]))
+    list(catalog.import_known_roms([pong_copy]))
     assert catalog.rom_status(catalog.integration("Pong-Atari2600-v0")) == "imported"
 
 
@@ -234,7 +236,7 @@ def test_stable_retro_scan_is_cached_on_disk(data: Path) -> None:
 
 
 def test_env_player_counts_follow_each_module() -> None:
-    players = {e.module: e.players for e in catalog.envs()}
+    players = {e.module: e.players for e in registry.envs()}
     assert players["pong_v0"] == (2, 4)
     assert players["quadrapong_v0"] == (4,)
     assert players["warlords_v0"] == (4,)

@@ -186,7 +186,6 @@ def test_no_display_is_an_error_that_names_the_fix(
     assert "SDL_VIDEODRIVER=dummy" in str(e.value)
     human = pong_v0.parallel_env(render_mode="human")
     with pytest.raises(PettingRetroError, match=message):
-        human.reset(seed=0)  # the first frame is drawn by reset()
-        human.render()
+        human.reset(seed=0)  # reset() draws the first frame
     human.close()
     env.close()
