@@ -197,6 +197,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             grayscale_channel=grayscale_channel,
             **game_kwargs,
         )
+        #: Whether ``infos[agent]`` holds the game's data.json variables (stable-retro's ``info``).
+        self.report_variables = True
         #: Everything that watches this env's frames (the recorder of ``record=``, ...).
         self.observers: list[FrameObserver] = []
         #: The recorder ``record=`` added (its ``written`` lists the movies), or None.
@@ -615,7 +617,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "human":
             self.render()
         obs = self._obs
-        return self._per_agent(obs, self.agents), {a: {} for a in self.agents}
+        start = dict(self._values) if self.report_variables else {}
+        return self._per_agent(obs, self.agents), {a: dict(start) for a in self.agents}
 
     # ------------------------------------------------------------------ stepping
 
@@ -798,7 +801,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             rew[agent] = rewards[i]  # a numpy float, as PettingZoo's Atari envs give
             term[agent] = bool(game_over or (lives is not None and lives[i] < 0))
             trunc[agent] = truncated
-            infos[agent] = {} if lives is None else {"lives": int(lives[i])}
+            # the game's data.json variables, as stable-retro's info (read once per step, in C's
+            # layout by numpy: no Python per frame), then what the rules add
+            info = dict(values) if self.report_variables else {}
+            if lives is not None:
+                info["lives"] = int(lives[i])
+            infos[agent] = info
             if not (term[agent] or trunc[agent]):
                 still.append(agent)
         self.agents = still
