@@ -198,3 +198,18 @@ def test_every_subcommand_and_option_has_help(capsys: pytest.CaptureFixture[str]
             )
         assert main([name, "--help"]) == 0
         assert sub.description.split()[0] in capsys.readouterr().out
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error() -> None:
+    # `pettingretro list | head -1`: the reader goes away after one line
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pettingretro", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith("game ")
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == ""
