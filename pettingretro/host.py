@@ -213,6 +213,10 @@ class Emulator:
             )
         if not stat.S_ISREG(st.st_mode):
             raise errors.RomNotFoundError(f"ROM path '{rom_path}' is not a regular file")
+        if st.st_size == 0:
+            raise errors.RomLoadError(
+                f"ROM file '{rom_path}' is empty (0 bytes): pass the game's ROM file"
+            )
         if not os.access(rom_path, os.R_OK):
             raise errors.RomNotFoundError(
                 f"ROM file '{rom_path}' is not readable (check its permissions)"

@@ -6,7 +6,9 @@ import contextlib
 import difflib
 import inspect
 import os
+import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +34,7 @@ from pettingretro.errors import (
     EmulatorBusyError,
     EnvStateError,
     PettingRetroError,
+    RomLoadError,
     RomNotFoundError,
     StateError,
     UnknownAgentError,
@@ -101,6 +104,19 @@ POWER_ON_FRAMES = 3
 
 #: The largest save state read from a file (a Saturn or N64 state is a few MiB).
 MAX_STATE_BYTES = 64 << 20
+
+
+def _check_writable_folder(name: str, folder: Path) -> None:
+    """Fail now, not at an episode's end, when files cannot be written into ``folder``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".pettingretro-probe-"):
+            pass
+    except OSError as e:
+        raise ArgumentError(
+            f"{name}={os.fspath(folder)!r}: cannot write there ({e.strerror or e}); "
+            "choose a folder you can write to"
+        ) from None
 
 
 def _state_choice(state: Any) -> tuple[str, str] | None:
@@ -213,6 +229,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             working folder, as stable-retro's ``record=True``).
         isolate: run the emulator in a worker process, so that a crashing core raises
             ``EmulatorCrashed`` instead of taking this process down.
+        throttle: ``render_mode="human"`` plays at the game's own speed (the core's frame rate
+            divided by ``frameskip``, ``metadata["render_fps"]``); False runs as fast as it can.
         grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
             channel axis.
         auto_rom_install_path: accepted for code written for ``pettingzoo.atari`` and ignored:
@@ -241,6 +259,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         record: str | os.PathLike[str] | bool | None = None,
         isolate: bool = False,
         grayscale_channel: bool = True,
+        throttle: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
         **game_kwargs: Any,
     ) -> None:
@@ -261,6 +280,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             record=record,
             isolate=isolate,
             grayscale_channel=grayscale_channel,
+            throttle=throttle,
             **game_kwargs,
         )
         #: Whether ``infos[agent]`` holds the game's data.json variables (stable-retro's ``info``).
@@ -282,6 +302,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         full_action_space = check_bool("full_action_space", full_action_space)
         isolate = check_bool("isolate", isolate)
         grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
+        throttle = check_bool("throttle", throttle)
         frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
         max_cycles = check_int("max_cycles", max_cycles, low=1)  # type: ignore[assignment]
         repeat_action_probability = check_probability(
@@ -328,9 +349,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.possible_agents = game.agent_names(self.num_players)
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
-        self.metadata = {
+        self.metadata: dict[str, Any] = {
             "render_modes": list(RENDER_MODES),
-            "render_fps": 60,
+            "render_fps": 60,  # the core's frame rate / frameskip, once the core is loaded
             "name": game.env_name,
             "is_parallelizable": True,
         }
@@ -377,6 +398,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self.paddle_center: int | None = int(paddles.get("center", (int(lo) + int(hi)) // 2))
         else:
             self.paddle_center = None
+        fps = self._core_fps = float(self.emu.av_info.fps) or 60.0
+        self.metadata["render_fps"] = fps / self.frameskip
+        self.throttle = throttle
         self._setup()
         self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
         h, w = self.emu.screen_shape
@@ -413,9 +437,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._needs_reset = True
         self._obs: npt.NDArray[np.uint8] | None = None
         self._window: Any = None
+        self._next_show = 0.0
+        self._observer_error: BaseException | None = None
         if record is not None and record is not False:
             from pettingretro.movie import EpisodeRecorder
 
+            _check_writable_folder("record", Path(record))
             self.recorder = EpisodeRecorder(Path(record), self)
             self.add_observer(self.recorder)
 
@@ -441,6 +468,19 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if core_name is None:
             raise IntegrationError(f"{self.game.spec.path / 'metadata.json'}: no 'core' given")
         self._core_name = core_name
+        if (
+            rom is not None
+            and rom_info.get("sha1")
+            and Path(rom).is_file()
+            and Path(rom).stat().st_size
+        ):
+            got = sha1_of(Path(rom))
+            if got != str(rom_info["sha1"]).lower():
+                raise RomLoadError(
+                    f"rom={os.fspath(rom)!r} (sha1 {got}) is not the ROM {self.game.env_name} is "
+                    f"made for (sha1 {rom_info['sha1']}): its RAM addresses and modes fit that ROM "
+                    "only; play other ROMs with pettingretro.parallel_env(rom=PATH)"
+                )
         self.rom_path = (
             Path(rom)
             if rom is not None
@@ -708,6 +748,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             options: accepted and ignored.
         """
         emu = self._live()
+        self._raise_observer_error()
         seed = check_seed(seed)
         if options is not None and not isinstance(options, Mapping):
             raise ArgumentTypeError(f"options must be a dict or None, got {type(options).__name__}")
@@ -928,7 +969,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if not still:
             self._needs_reset = True
             for o in self.observers:
-                o.on_episode_end()
+                try:
+                    o.on_episode_end()
+                except Exception as e:  # this step's results are returned; the error next call
+                    self._observer_error = e
         if self.render_mode == "human":
             self.render()
         return self._per_agent(obs, live), rew, term, trunc, infos
@@ -966,6 +1010,11 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def action_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
         """The same space object on every call."""
         return self.action_spaces[self.possible_agents[self.agent_index(agent)]]
+
+    def _raise_observer_error(self) -> None:
+        err, self._observer_error = self._observer_error, None
+        if err is not None:
+            raise err
 
     def check_open(self) -> None:
         """Raise EnvStateError if the env was closed (for adapters over this env)."""
@@ -1005,6 +1054,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
             self._window = Window(str(self.metadata["name"]), frame.shape[1], frame.shape[0])
         self._window.show(frame)
+        if self.throttle:
+            # hold each picture for its frames' time, measured from the last one shown
+            period = self.frameskip / self._core_fps
+            now = time.perf_counter()
+            due = self._next_show if self._next_show > now - period else now
+            if due > now:
+                time.sleep(due - now)
+            self._next_show = max(due, now) + period
         return None
 
     def close(self) -> None:
