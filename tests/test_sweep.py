@@ -243,3 +243,20 @@ def test_render_fps_is_the_games_speed(frameskip: int) -> None:
     assert env.emu is not None
     assert env.metadata["render_fps"] == pytest.approx(env.emu.av_info.fps / frameskip)
     env.close()
+
+
+def test_reset_after_an_isolated_crash_starts_a_new_worker() -> None:
+    import os
+    import signal
+
+    from pettingretro.isolation import EmulatorCrashed
+
+    env = pong_v0.parallel_env(obs_type="ram", isolate=True)
+    first, _ = env.reset(seed=0)
+    os.kill(env.emu.pid, signal.SIGKILL)  # type: ignore[union-attr]
+    with pytest.raises(EmulatorCrashed, match="SIGKILL"):
+        env.step({"first_0": 0, "second_0": 0})
+    again, _ = env.reset(seed=0)
+    assert np.array_equal(again["first_0"], first["first_0"])
+    env.step({"first_0": 0, "second_0": 0})
+    env.close()

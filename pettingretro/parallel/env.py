@@ -749,6 +749,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         """
         emu = self._live()
         self._raise_observer_error()
+        if getattr(emu, "crashed", None) is not None:
+            # an isolated core that died: a new worker, then the episode starts as always
+            emu.restart()  # type: ignore[attr-defined]
         seed = check_seed(seed)
         if options is not None and not isinstance(options, Mapping):
             raise ArgumentTypeError(f"options must be a dict or None, got {type(options).__name__}")
