@@ -13,16 +13,17 @@ where a *point* is a rally won by either side (one agent's reward +1 and the oth
 score changing); X = points won / points played, the two sides averaged. Serve-clock penalties
 (one agent -1 and the other 0) are not rallies and are not counted.
 
-Why Pong from RAM, and these features: on CPU torch a small MLP over a few numbers takes
-thousands of updates a minute where a CNN over 84x84 frames takes tens; the env observes the
-console's RAM (``obs_type="ram"``, two stacked frames for velocity) and a thin wrapper keeps the
+Why Pong from RAM, and these features: on CPU torch a small MLP over a few numbers costs next
+to nothing per sample where a CNN over 84x84 frames costs most of the step, so the time goes
+into experience; the env observes the console's RAM (``obs_type="ram"``, two stacked frames for velocity) and a thin wrapper keeps the
 bytes that hold the ball and both paddles, seen from the row's own side (the second player's
 view is mirrored, so one shared policy learns one game, not two).
 
     PYTHONPATH=. python bench/learn.py --minutes 2            # a quick look
     nice -n 10 python bench/learn.py --minutes 30 --out docs/img/training
 
-Writes ``OUT.csv`` (one row per evaluation) and ``OUT.png`` (the curve).
+Writes ``OUT.csv`` (one row per evaluation; ``train_fps`` is frames emulated per second of
+training, each game's frame counted once, evaluations excluded) and ``OUT.png`` (the curve).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import csv
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,8 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as well
 
-from pettingretro.utils.policies import pong_tracker  # noqa: E402
-from pettingretro.vector import RetroVectorEnv, vector_env  # noqa: E402
+from pettingretro.utils.policies import points_against, pong_tracker
+from pettingretro.vector import vector_env
 
 RAM = 128
 #: Pong's RAM: ball x, ball y (0 while no ball is in play), paddles of first_0 and second_0.
@@ -109,7 +109,9 @@ def make_train_env(games: int, threads: int, max_cycles: int, seed: int) -> Any:
         def step_wait(self) -> Any:
             obs, rewards, dones, infos = self.venv.step_wait()
             for i in np.flatnonzero(dones):
-                infos[i]["terminal_observation"] = features(infos[i]["terminal_observation"][None])[0]
+                infos[i]["terminal_observation"] = features(infos[i]["terminal_observation"][None])[
+                    0
+                ]
             return features(obs), rewards, dones, infos
 
     venv = SB3VecEnv(vector_env("pong_v0", games, num_threads=threads, **env_kwargs(max_cycles)))
@@ -117,53 +119,12 @@ def make_train_env(games: int, threads: int, max_cycles: int, seed: int) -> Any:
     return VecMonitor(Features(venv))
 
 
-Opponent = Callable[[npt.NDArray[np.uint8], str, np.random.Generator], int]
-
-
-def random_opponent(row: npt.NDArray[np.uint8], agent: str, rng: np.random.Generator) -> int:
-    """Uniform over Pong's 6 actions."""
-    return int(rng.integers(6))
-
-
-def tracker_opponent(row: npt.NDArray[np.uint8], agent: str, rng: np.random.Generator) -> int:
-    """The scripted tracker, reading the newest RAM frame of the row."""
-    return pong_tracker(row[RAM : 2 * RAM], agent)
-
-
-def evaluate(
-    act: Callable[[npt.NDArray[np.float32]], npt.NDArray[np.int64]],
-    opponent: Opponent,
-    side: int,
-    venv: RetroVectorEnv,
-    steps: int,
-    seed: int,
-) -> tuple[int, int]:
-    """Points (won, played) by ``act`` playing agent ``side`` of every game for ``steps`` steps."""
-    na = venv.agents_per_game
-    agents = venv.possible_agents
-    rng = np.random.default_rng(seed)
-    obs, _ = venv.reset(seed=seed)
-    won = played = 0
-    me = np.arange(venv.num_games) * na + side
-    them = np.arange(venv.num_games) * na + (1 - side)
-    for _ in range(steps):
-        actions = np.zeros(venv.num_envs, np.int64)
-        actions[me] = act(features(obs[me]))
-        for i in them:
-            actions[i] = opponent(obs[i], agents[1 - side], rng)
-        obs, rewards, _, _, _ = venv.step(actions)
-        rally = (rewards[me] != 0) & (rewards[me] == -rewards[them])
-        played += int(rally.sum())
-        won += int((rally & (rewards[me] > 0)).sum())
-    return won, played
-
-
 def rate(won: int, played: int) -> float:
     """Points won / points played (0 when none were played)."""
     return won / played if played else 0.0
 
 
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     """Train, evaluate on a timer, write the CSV and the curve, print the final win rate."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -171,7 +132,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     ap.add_argument("--minutes", type=float, default=30.0, help="wall time, evaluations included")
     ap.add_argument("--eval-every", type=float, default=3.0, help="minutes between evaluations")
     ap.add_argument("--eval-steps", type=int, default=500, help="steps per side per evaluation")
-    ap.add_argument("--final-steps", type=int, default=2000, help="steps per side, final evaluation")
+    ap.add_argument(
+        "--final-steps", type=int, default=2000, help="steps per side, final evaluation"
+    )
     ap.add_argument("--games", type=int, default=8, help="games trained at once (x2 agents)")
     ap.add_argument("--threads", type=int, default=min(2, len(os.sched_getaffinity(0))))
     ap.add_argument("--seed", type=int, default=0)
@@ -205,12 +168,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         verbose=0,
     )
 
-    def act(x: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-        a, _ = model.predict(x, deterministic=True)
+    def act(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
+        a, _ = model.predict(features(rows), deterministic=True)
         return np.asarray(a, np.int64)
 
     rows: list[dict[str, float]] = []
-    frames_per_step = 4 * env.num_envs // 2  # frames emulated per vector step, per game x games
     train_time = [0.0]
 
     def run_eval(steps: int) -> dict[str, float]:
@@ -220,11 +182,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             "train_fps": round(model.num_timesteps / 2 * 4 / max(train_time[0], 1e-9)),
         }
         points = 0
-        for name, opp in (("random", random_opponent), ("tracker", tracker_opponent)):
+        for name, opp in (("random", "random"), ("tracker", pong_tracker)):
             rates = []
-            for side in (0, 1):
-                w, p = evaluate(act, opp, side, eval_env, steps, args.seed + 1000 + side)
-                row[f"{name}_{eval_env.possible_agents[side]}"] = round(rate(w, p), 3)
+            for i, side in enumerate(eval_env.possible_agents):
+                w, p = points_against(
+                    eval_env, act, opp, side=side, steps=steps, seed=args.seed + 1000 + i
+                )
+                row[f"{name}_{side}"] = round(rate(w, p), 3)
                 rates.append(rate(w, p))
                 if name == "random":
                     points += p
@@ -258,7 +222,6 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     final = run_eval(args.final_steps)
     rows.append(final)
     print(final, flush=True)
-    del frames_per_step
     if args.save:
         model.save(args.save)
 
@@ -272,7 +235,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     env.close()
     eval_env.close()
     print(f"train frames/s: {final['train_fps']:.0f}")
-    print(f"win rate vs random: {final['win_rate_vs_random']:.3f} ({final['random_points']} points)")
+    print(
+        f"win rate vs random: {final['win_rate_vs_random']:.3f} ({final['random_points']} points)"
+    )
 
 
 def plot(rows: list[dict[str, float]], path: Path) -> None:

@@ -132,11 +132,12 @@ def main() -> None:
     ap.add_argument("--logdir", default="runs/ppo_pong", help="TensorBoard events and progress.csv")
     ap.add_argument("--eval-every", type=float, default=100_000, help="agent steps between evals")
     ap.add_argument("--eval-steps", type=int, default=500, help="steps per side per evaluation")
+    ap.add_argument("--max-cycles", type=int, default=4000, help="steps before an episode is cut")
     ap.add_argument("--save", default="ppo_pong_selfplay", help="where to save the model (.zip)")
     ap.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda")
     args = ap.parse_args()
 
-    kwargs = env_kwargs(args.obs, max_cycles=4000)
+    kwargs = env_kwargs(args.obs, max_cycles=args.max_cycles)
     venv = vector_env("pong_v0", args.games, num_threads=args.threads, **kwargs)
     env = VecMonitor(SB3VecEnv(venv))  # episode lengths for the logs
     eval_env = vector_env(

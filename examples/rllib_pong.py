@@ -87,9 +87,7 @@ def build_config(
         )
     )
     if per_agent:
-        return config.multi_agent(
-            policies={"first_0", "second_0"}, policy_mapping_fn=own_policy
-        )
+        return config.multi_agent(policies={"first_0", "second_0"}, policy_mapping_fn=own_policy)
     return config.multi_agent(policies={"shared"}, policy_mapping_fn=shared_policy)
 
 
@@ -131,7 +129,9 @@ def main() -> None:
     ap.add_argument(
         "--per-agent", action="store_true", help="a policy per agent instead of one shared policy"
     )
-    ap.add_argument("--checkpoint", default="rllib_pong", help="the folder to save the algorithm in")
+    ap.add_argument(
+        "--checkpoint", default="rllib_pong", help="the folder to save the algorithm in"
+    )
     args = ap.parse_args()
 
     ray.init(address=args.address)

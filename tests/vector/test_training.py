@@ -6,6 +6,12 @@ without it.
 
 from __future__ import annotations
 
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -87,3 +93,31 @@ def test_rllib_runs_one_ppo_iteration() -> None:
         algo.stop()
     finally:
         ray.shutdown()
+
+
+def test_sb3_example_logs_returns_per_agent_win_rates_and_frames_per_second(tmp_path: Path) -> None:
+    pytest.importorskip("stable_baselines3")
+    pytest.importorskip("tensorboard")
+    example = Path(__file__).resolve().parents[2] / "examples" / "ppo_pong_selfplay.py"
+    args = ["--obs", "ram", "--games", "1", "--threads", "1", "--steps", "512"]
+    args += ["--max-cycles", "100", "--eval-every", "256", "--eval-steps", "30", "--device", "cpu"]
+    args += ["--logdir", str(tmp_path / "logs"), "--save", str(tmp_path / "model")]
+    run = subprocess.run(
+        [sys.executable, str(example), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(tmp_path / "logs" / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2  # one per PPO rollout of 256 agent steps
+    for agent in ("first_0", "second_0"):
+        for opponent in ("random", "tracker"):
+            rate = float(rows[-1][f"eval/win_rate_vs_{opponent}_{agent}"])
+            assert 0.0 <= rate <= 1.0
+        float(rows[-1][f"rollout/ep_return_{agent}"])  # episodes of 100 steps ended
+    assert float(rows[-1]["time/env_frames_per_s"]) > 0
+    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+    assert (tmp_path / "model.zip").is_file()
