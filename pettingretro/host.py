@@ -504,14 +504,16 @@ class Emulator:
                 self._step_into_long(b, len(buttons), frames, out, gray, video)
                 return
         if out is None:
-            rc = lib.pr_step(e, b, len(buttons), frames, 1 if video else 0, ffi.NULL, 0, 0)
+            rc = lib.pr_step(
+                e, b, len(buttons), frames, lib.PR_RUN_VIDEO if video else 0, ffi.NULL, 0, 0
+            )
         else:
             rc = lib.pr_step(
                 e,
                 b,
                 len(buttons),
                 frames,
-                1,
+                lib.PR_RUN_VIDEO,
                 ffi.from_buffer("uint8_t[]", out, require_writable=True),
                 out.nbytes,
                 lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB,
