@@ -1107,12 +1107,6 @@ class Pool:
             raise ValueError("this Pool was closed; create a new one")
         return self._p
 
-    def _fail(self, rc: int) -> None:
-        msg = _text(lib.pr_pool_error(self._p))
-        if rc == lib.PR_EBUSY:
-            raise errors.EmulatorBusyError(msg)
-        raise ValueError(msg or f"the pool refused the call (error code {rc})")
-
     def close(self) -> None:
         """Stop the threads. Idempotent; a step on a closed pool raises ValueError.
 
@@ -1123,7 +1117,7 @@ class Pool:
             return
         rc = lib.pr_pool_close(self._p)
         if rc != lib.PR_OK:
-            self._fail(rc)
+            raise _pool_failure(self._p, rc)
         self._p = None  # the threads are gone; the struct is freed with its last reference
 
     def __enter__(self) -> Pool:
@@ -1134,6 +1128,14 @@ class Pool:
 
     def __repr__(self) -> str:
         return f"<Pool {self.num_threads} threads{' closed' if self.closed else ''}>"
+
+
+def _pool_failure(p: Any, rc: int) -> Exception:
+    """The exception for a call a pool (the cdata ``p``) refused as a whole."""
+    msg = _text(lib.pr_pool_error(p))
+    if rc == lib.PR_EBUSY:
+        return errors.EmulatorBusyError(msg)
+    return ValueError(msg or f"the pool refused the call (error code {rc})")
 
 
 def _batch_args(
@@ -1156,6 +1158,8 @@ def _batch_args(
         raise ValueError("pass pool= or num_threads=, not both: a Pool has its own threads")
     if pool is not None and not isinstance(pool, Pool):
         raise TypeError(f"pool must be a pettingretro.host.Pool, got {type(pool).__name__}")
+    if num_threads is not None and not 1 <= _integer(num_threads, "num_threads") <= MAX_THREADS:
+        raise ValueError(f"num_threads must be 1..{MAX_THREADS}, got {num_threads}")
     p = pool._live() if pool is not None else None
     handles = ffi.new("pr_emu *[]", [em._live() for em in emulators])
     for em in emulators:
@@ -1165,13 +1169,11 @@ def _batch_args(
     return count, handles, 2 if num_threads is None else num_threads, p, buf
 
 
-def _batch_result(
-    emulators: Sequence[Emulator], rc: int, rcs: Any, pool: Pool | None, what: str
-) -> None:
+def _batch_result(emulators: Sequence[Emulator], rc: int, rcs: Any, p: Any, what: str) -> None:
     n = len(emulators)
     if rc < 0 and not any(rcs[i] for i in range(n)):  # refused before any emulator ran
-        if pool is not None:
-            pool._fail(rc)
+        if p is not None:
+            raise _pool_failure(p, rc)
         raise ValueError(_text(lib.pr_step_many_error()) or f"{what} refused its arguments")
     for i, em in enumerate(emulators):
         if rcs[i]:
@@ -1207,7 +1209,7 @@ def step_many(
         rc = lib.pr_pool_step(p, handles, n, b, count, flags, rcs)
     else:
         rc = lib.pr_step_many(handles, n, b, count, flags, nthreads, rcs)
-    _batch_result(emulators, rc, rcs, pool, "step_many")
+    _batch_result(emulators, rc, rcs, p, "step_many")
 
 
 def step_many_into(
@@ -1284,4 +1286,4 @@ def step_many_into(
         rc = lib.pr_pool_step_obs(p, handles, n, b, count, rcs, spec)
     else:
         rc = lib.pr_step_many_obs(handles, n, b, count, nthreads, rcs, spec)
-    _batch_result(emulators, rc, rcs, pool, "step_many_into")
+    _batch_result(emulators, rc, rcs, p, "step_many_into")

@@ -192,6 +192,10 @@ def test_bad_pool_arguments(make_emu) -> None:
             step_many([emu], buttons, 0, pool=pool)
         with pytest.raises(TypeError, match="frames must be an integer"):
             step_many([emu], buttons, 2.5, pool=pool)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=f"num_threads must be 1..{MAX_THREADS}, got 0"):
+        step_many([emu], buttons, 1, num_threads=0)
+    with pytest.raises(TypeError, match="num_threads must be an integer, got float"):
+        step_many([emu], buttons, 1, num_threads=1.5)  # type: ignore[arg-type]
     assert emu.frame == 0
 
 
