@@ -541,13 +541,21 @@ int pr_memory_map_get(const pr_emu *e, unsigned i, struct pr_memdesc *out) {
 
 size_t pr_state_size(pr_emu *e) { return e->loaded ? e->c.serialize_size() : 0; }
 
-int pr_save_state(pr_emu *e, uint8_t *dst, size_t dst_size, size_t *written) {
+/* The state size, or the reason there are no states to save or load. */
+static int state_size(pr_emu *e, size_t *n) {
     int rc = pr_need_loaded(e);
     if (rc) return rc;
-    size_t n = e->c.serialize_size();
-    if (n == 0)
+    *n = e->c.serialize_size();
+    if (*n == 0)
         return pr_fail(e, PR_EUNSUPPORTED, "core '%s' does not support save states",
                        e->sysinfo.library_name);
+    return PR_OK;
+}
+
+int pr_save_state(pr_emu *e, uint8_t *dst, size_t dst_size, size_t *written) {
+    size_t n;
+    int rc = state_size(e, &n);
+    if (rc) return rc;
     if (dst_size < n) {
         *written = n;
         return pr_fail(e, PR_EINVAL, "state buffer holds %zu bytes, the core needs %zu", dst_size, n);
@@ -566,12 +574,9 @@ static int32_t get_le32(const uint8_t *p) {
 }
 
 int pr_load_state(pr_emu *e, const uint8_t *src, size_t size) {
-    int rc = pr_need_loaded(e);
+    size_t n;
+    int rc = state_size(e, &n);
     if (rc) return rc;
-    size_t n = e->c.serialize_size();
-    if (n == 0)
-        return pr_fail(e, PR_EUNSUPPORTED, "core '%s' does not support save states",
-                       e->sysinfo.library_name);
     /* stable-retro pads some states with zeros (its Stella states are 512 bytes for 481) */
     if (size > n) {
         size_t i = n;

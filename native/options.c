@@ -107,34 +107,29 @@ static void option_values_from(struct pr_option *o, const struct retro_core_opti
     o->def = pr_dupstr(def ? def : (o->nvalues ? o->values[0] : NULL));
 }
 
+/* v1 and v2 definitions are two types with the same members used here */
+#define OPTIONS_FROM_DEFINITIONS(e, defs)                                                          \
+    do {                                                                                           \
+        int n = 0;                                                                                 \
+        while ((defs)[n].key) n++;                                                                 \
+        struct pr_option *opts = calloc((size_t)n + 1, sizeof *opts);                              \
+        if (!opts) return false;                                                                   \
+        for (int i = 0; i < n; i++) {                                                              \
+            opts[i].key = pr_dupstr((defs)[i].key);                                                \
+            opts[i].desc = pr_dupstr((defs)[i].desc ? (defs)[i].desc : "");                        \
+            option_values_from(&opts[i], (defs)[i].values, (defs)[i].default_value);               \
+        }                                                                                          \
+        options_install((e), opts, n);                                                             \
+        return true;                                                                               \
+    } while (0)
+
 bool pr_options_v1(pr_emu *e, const struct retro_core_option_definition *defs) {
-    int n = 0;
-    while (defs[n].key) n++;
-    struct pr_option *opts = calloc((size_t)n + 1, sizeof *opts);
-    if (!opts) return false;
-    for (int i = 0; i < n; i++) {
-        opts[i].key = pr_dupstr(defs[i].key);
-        opts[i].desc = pr_dupstr(defs[i].desc ? defs[i].desc : "");
-        option_values_from(&opts[i], defs[i].values, defs[i].default_value);
-    }
-    options_install(e, opts, n);
-    return true;
+    OPTIONS_FROM_DEFINITIONS(e, defs);
 }
 
 bool pr_options_v2(pr_emu *e, const struct retro_core_options_v2 *v2) {
     if (!v2 || !v2->definitions) return false;
-    const struct retro_core_option_v2_definition *defs = v2->definitions;
-    int n = 0;
-    while (defs[n].key) n++;
-    struct pr_option *opts = calloc((size_t)n + 1, sizeof *opts);
-    if (!opts) return false;
-    for (int i = 0; i < n; i++) {
-        opts[i].key = pr_dupstr(defs[i].key);
-        opts[i].desc = pr_dupstr(defs[i].desc ? defs[i].desc : "");
-        option_values_from(&opts[i], defs[i].values, defs[i].default_value);
-    }
-    options_install(e, opts, n);
-    return true;
+    OPTIONS_FROM_DEFINITIONS(e, v2->definitions);
 }
 
 int pr_option_count(const pr_emu *e) { return e->nopts; }
