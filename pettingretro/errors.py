@@ -41,3 +41,34 @@ class CoreShutdownError(PettingRetroError):
 
 class CoreError(PettingRetroError):
     """The core failed in a way no other error describes."""
+
+
+class EnvStateError(PettingRetroError, RuntimeError):
+    """The env was used out of order: stepped before reset(), after every agent finished, or after close()."""
+
+
+class ScenarioError(PettingRetroError, ValueError):
+    """A scenario that cannot be evaluated; the message names the file and the key."""
+
+
+class ScriptError(PettingRetroError, RuntimeError):
+    """A Lua script failed to load or a script function raised an error."""
+
+
+class IntegrationError(PettingRetroError, ValueError):
+    """A game's data files are missing or malformed; the message names the file and key."""
+
+
+class VectorEnvError(PettingRetroError, RuntimeError):
+    """The vector env was used out of order (recv() without send(), step() while a send is pending)."""
+
+
+class UnknownEnvError(PettingRetroError, ValueError):
+    """No env, integration or folder has the name given."""
+
+
+class UnknownAgentError(PettingRetroError, KeyError, ValueError):
+    """An agent name the env does not have; the message lists the agents it has."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""

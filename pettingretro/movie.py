@@ -762,7 +762,8 @@ def _publish(tmp: Path, folder: Path, name: str, n: int) -> tuple[Path, int]:
 
 
 def _system_of_env(env: RetroParallelEnv) -> System | None:
-    from pettingretro.integration.systems import system_for_rom, system_of_game
+    from pettingretro.integration.catalog import system_for_rom
+    from pettingretro.integration.systems import system_of_game
 
     try:
         named = env.game.spec.extra.get("system")

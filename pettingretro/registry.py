@@ -20,15 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pettingretro.envs import ENV_MODULES
-from pettingretro.errors import PettingRetroError
+from pettingretro.errors import PettingRetroError, UnknownEnvError
 from pettingretro.integration.catalog import Integration, integration
 from pettingretro.parallel.game import GameDef
 
 __all__ = ["EnvInfo", "UnknownEnvError", "env_id", "envs", "own_game", "resolve", "twin_for"]
-
-
-class UnknownEnvError(PettingRetroError, ValueError):
-    """No env, integration or folder has the name given."""
 
 
 def _module_name(name: str) -> str | None:

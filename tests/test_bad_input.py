@@ -26,6 +26,7 @@ import pettingretro.make as make
 from pettingretro.envs import ENV_MODULES, pong_v0
 from pettingretro.errors import (
     EmulatorBusyError,
+    EnvStateError,
     PettingRetroError,
     RomNotFoundError,
     StateError,
@@ -33,7 +34,6 @@ from pettingretro.errors import (
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.roms import package_dir
 from pettingretro.isolation import EmulatorCrashed
-from pettingretro.parallel.env import EnvStateError
 
 STABLE = Path(str(package_dir("stable_retro"))) / "data" / "stable"
 AIRSTRIKER = "Airstriker-Genesis-v0"  # ships its ROM: the one integration that runs anywhere

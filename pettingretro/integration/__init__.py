@@ -1,11 +1,7 @@
 """Game data in stable-retro's integration format: RAM variables, scenarios, ROM lookup."""
 
-from pettingretro.integration.game import (
-    GameSpec,
-    IntegrationError,
-    load_game,
-    validate_integration,
-)
+from pettingretro.errors import IntegrationError
+from pettingretro.integration.game import GameSpec, load_game, validate_integration
 from pettingretro.integration.memory import (
     AddressSpace,
     Overlay,

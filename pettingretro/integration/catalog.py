@@ -14,13 +14,22 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pettingretro.errors import PettingRetroError
-from pettingretro.integration.roms import RomTarget, data_dir, find_rom, package_dir
+from pettingretro.integration.roms import (
+    ImportResult,
+    RomTarget,
+    data_dir,
+    find_rom,
+    import_roms,
+    package_dir,
+    sha1_of,
+)
+from pettingretro.integration.systems import AMBIGUOUS_EXTENSIONS, EXTRA_EXTENSIONS, System, systems
 
 #: Extra integration folders, separated like $PATH; each holds integration folders or is one.
 INTEGRATIONS_PATH_ENV = "PETTINGRETRO_INTEGRATIONS_PATH"
@@ -30,7 +39,7 @@ STABLE_RETRO_KINDS = ("stable", "experimental", "contrib")
 
 ENVS_DIR = Path(__file__).resolve().parent.parent / "envs"
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _VERSION_SUFFIX = re.compile(r"-v\d+$")
 _TWO_PLAYER_STATE = re.compile(r"(?:^|[._-])(?:2p|2players?)(?:[._-]|$)", re.IGNORECASE)
@@ -72,8 +81,6 @@ def split_name(name: str) -> tuple[str, str | None]:
 
 
 def _extensions() -> dict[str, tuple[str, ...]]:
-    from pettingretro.integration.systems import systems
-
     try:
         found = {name: s.extensions for name, s in systems().items()}
     except PettingRetroError:
@@ -96,7 +103,10 @@ def _plain_name(name: object) -> str | None:
     return None
 
 
-def _players(folder: Path, metadata: Mapping[str, Any], own: Mapping[str, Any]) -> tuple[int, ...]:
+def declared_players(
+    folder: Path, metadata: Mapping[str, Any], own: Mapping[str, Any]
+) -> tuple[int, ...]:
+    """The player counts an integration folder's data declares (1 at least), ascending."""
     if isinstance(own.get("players"), Mapping):
         choices = own["players"].get("choices") or [own["players"].get("default", 1)]
         return tuple(sorted({int(c) for c in choices}))
@@ -118,7 +128,10 @@ def _players(folder: Path, metadata: Mapping[str, Any], own: Mapping[str, Any]) 
 
 
 def read_integration(folder: Path, source: str) -> Integration | None:
-    """One integration folder's entry, or None if it is none (no ``rom.sha``, no sha1).
+    """One integration folder's entry, or None if it is none (no ``rom.sha``, sha1 or ``data.json``).
+
+    stable-retro ships folders holding only a ``data.json`` (no ``rom.sha``, no scenario): they
+    are integrations too, whose ROM is found by file name (or given with ``rom=``).
 
     Args:
         folder: the folder, holding ``rom.sha`` (stable-retro) or a ``metadata.json`` whose
@@ -138,7 +151,7 @@ def read_integration(folder: Path, source: str) -> Integration | None:
     if isinstance(rom.get("sha1"), str):
         sha1s.append(rom["sha1"])
     sha1s = list(dict.fromkeys(s.lower() for s in sha1s if _SHA1.match(s.lower())))
-    if not sha1s and not has_sha_file:
+    if not sha1s and not has_sha_file and not (folder / "data.json").is_file():
         return None
     _game, suffix = split_name(folder.name)
     exts = _extensions()
@@ -154,7 +167,7 @@ def read_integration(folder: Path, source: str) -> Integration | None:
     return Integration(
         name=folder.name,
         system=system,
-        players=_players(folder, metadata, own),
+        players=declared_players(folder, metadata, own),
         sha1s=tuple(sha1s),
         path=folder,
         source=source,
@@ -336,6 +349,13 @@ def integration(name: str) -> Integration:
     return e
 
 
+def import_known_roms(
+    paths: Iterable[str | os.PathLike[str]], *, on_file: Callable[[Path], None] | None = None
+) -> Iterator[ImportResult]:
+    """:func:`~pettingretro.integration.roms.import_roms` for every game in the catalog."""
+    return import_roms(paths, rom_targets(), on_file=on_file)
+
+
 def rom_targets(entries: Iterable[Integration] | None = None) -> dict[str, list[RomTarget]]:
     """sha1 → where ``pettingretro import`` puts a ROM with it (``data_dir()/roms/<name>/``)."""
     out: dict[str, list[RomTarget]] = {}
@@ -364,6 +384,25 @@ def rom_status(e: Integration) -> str:
     return "missing"
 
 
+def system_for_rom(path: Path) -> System | None:
+    """The system of a ROM: a known game's by sha1, else the one its extension names."""
+    known = systems()
+    try:
+        sha = sha1_of(path, strip_ines=path.suffix.lower() == ".nes")
+        for entry in integrations():
+            if sha in entry.sha1s and entry.system in known:
+                return known[entry.system]
+    except OSError:
+        pass
+    ext = path.suffix.lower().lstrip(".")
+    if ext in AMBIGUOUS_EXTENSIONS:
+        return None
+    if ext in EXTRA_EXTENSIONS and EXTRA_EXTENSIONS[ext] in known:
+        return known[EXTRA_EXTENSIONS[ext]]
+    found = [s for s in known.values() if ext in s.extensions]
+    return found[0] if len(found) == 1 else None
+
+
 def find_integration_rom(name: str) -> Path:
     """The ROM of the integration ``name``, its sha1 checked.
 
@@ -380,7 +419,9 @@ __all__ = [
     "INTEGRATIONS_PATH_ENV",
     "Integration",
     "ale_roms",
+    "declared_players",
     "find_integration_rom",
+    "import_known_roms",
     "integration",
     "integrations",
     "lookup",
@@ -389,4 +430,5 @@ __all__ = [
     "rom_targets",
     "split_name",
     "stable_retro_integrations",
+    "system_for_rom",
 ]

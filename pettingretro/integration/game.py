@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pettingretro.errors import PettingRetroError
+from pettingretro.errors import IntegrationError, PettingRetroError, ScenarioError
 from pettingretro.integration.memory import Variable, parse_type
-from pettingretro.integration.scenario import DoneNode, Scenario, ScenarioError
+from pettingretro.integration.scenario import DoneNode, Scenario
 
 _VARIABLE_KEYS = ("address", "type", "mask")
 #: Files beside a scenario that are not scenarios.
 NOT_SCENARIOS = frozenset({"data.json", "metadata.json"})
-
-
-class IntegrationError(PettingRetroError, ValueError):
-    """A game's data files are missing or malformed; the message names the file and key."""
 
 
 def _read_json(path: Path) -> Any:

@@ -38,7 +38,7 @@ import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pettingretro.errors import PettingRetroError
+from pettingretro.errors import ScriptError
 
 if TYPE_CHECKING:
     from pettingretro.integration.memory import AddressSpace
@@ -141,10 +141,6 @@ end
 
 return load, set_frame, functions, stored_values
 """
-
-
-class ScriptError(PettingRetroError, RuntimeError):
-    """A Lua script failed to load or a script function raised an error."""
 
 
 def _lua() -> Any:

@@ -65,6 +65,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pettingretro.errors import ScenarioError, ScriptError
+
 if TYPE_CHECKING:
     from pettingretro.integration.lua import LuaScripts
     from pettingretro.integration.memory import AddressSpace
@@ -91,10 +93,6 @@ _REWARD_KEYS = ("variables", "time", "script")
 _REWARD_TERM_KEYS = ("measurement", "op", "reference", "reward", "penalty")
 _DONE_KEYS = ("variables", "nodes", "condition", "script")
 _DONE_TERM_KEYS = ("measurement", "op", "reference")
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be evaluated; the message names the file and the key."""
 
 
 def _check_keys(spec: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
@@ -642,7 +640,7 @@ class Scenario:
             raise ScenarioError(
                 f"{self.where}: {key} calls {ref} but the scenario lists no 'scripts' to define it"
             )
-        from pettingretro.integration.lua import ScriptError, defined_functions
+        from pettingretro.integration.lua import defined_functions
 
         try:
             defined = defined_functions(self.script_sources)

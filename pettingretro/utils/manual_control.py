@@ -221,7 +221,7 @@ def manual_control(
     bindings = par.controls.bindings
     paddles = [bindings[par.possible_agents.index(h)].paddle is not None for h in humans]
 
-    from pettingretro.utils.window import Window
+    from pettingretro.window import Window
 
     saved_mode = par.render_mode
     rng = np.random.default_rng(seed)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pettingretro.vector.env import ATARI_PREPROCESSING, RetroVectorEnv, VectorEnvError, vector_env
+from pettingretro.errors import VectorEnvError
+from pettingretro.vector.env import ATARI_PREPROCESSING, RetroVectorEnv, vector_env
 from pettingretro.vector.resize import AreaResize
 
 __all__ = ["ATARI_PREPROCESSING", "AreaResize", "RetroVectorEnv", "VectorEnvError", "vector_env"]

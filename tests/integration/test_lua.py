@@ -10,10 +10,11 @@ import pytest
 
 pytest.importorskip("lupa")
 
+from pettingretro.errors import ScenarioError, ScriptError
 from pettingretro.integration.game import load_game, scenario_names
-from pettingretro.integration.lua import LuaScripts, ScriptError, defined_functions
+from pettingretro.integration.lua import LuaScripts, defined_functions
 from pettingretro.integration.memory import AddressSpace, Overlay, Reader
-from pettingretro.integration.scenario import Scenario, ScenarioError
+from pettingretro.integration.scenario import Scenario
 
 
 def lua(

@@ -16,7 +16,6 @@ from pettingretro.integration import catalog
 from pettingretro.integration.roms import (
     data_dir,
     find_rom,
-    import_roms,
     package_dir,
     rom_forms,
     sha1_of,
@@ -30,6 +29,15 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PETTINGRETRO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv(catalog.INTEGRATIONS_PATH_ENV, raising=False)
     return tmp_path / "data"
+
+
+@pytest.fixture
+def pong_copy(tmp_path: Path, ale_roms: Path) -> Path:
+    """ale-py's Pong ROM outside ale-py (a file inside it is found there, never copied)."""
+    copy = tmp_path / "my roms" / "pong.bin"
+    copy.parent.mkdir()
+    copy.write_bytes((ale_roms / "pong.bin").read_bytes())
+    return copy
 
 
 def by_name(results, name: str):
@@ -53,11 +61,8 @@ def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def test_ale_roms_import_for_stable_retro_and_our_games(ale_roms: Path, data: Path) -> None:
-    packages = [package_dir("stable_retro") / "data", ale_roms]
-    before = snapshot(*packages)
-    results = list(import_roms([ale_roms]))
-    pong = by_name(results, "pong.bin")
+def test_roms_import_for_stable_retro_and_our_games(pong_copy: Path, data: Path) -> None:
+    [pong] = catalog.import_known_roms([pong_copy])
     assert pong.status == "imported"
     assert set(pong.imported) == {"pong", "Pong-Atari2600-v0"}
     assert pong.sha1 == PONG_SHA1
@@ -67,17 +72,32 @@ def test_ale_roms_import_for_stable_retro_and_our_games(ale_roms: Path, data: Pa
     assert (
         catalog.find_integration_rom("Pong-Atari2600-v0") == data / "roms/Pong-Atari2600-v0/rom.a26"
     )
-    assert find_rom("Pong-Atari2600-v0", PONG_SHA1) == data / "roms/Pong-Atari2600-v0/rom.a26"
+    assert (
+        catalog.find_integration_rom("Pong-Atari2600-v0") == data / "roms/Pong-Atari2600-v0/rom.a26"
+    )
     assert find_rom("pong", PONG_SHA1, files=("rom.a26", "rom.bin"), ale_name="pong") == (
         data / "roms/pong/rom.a26"
     )
-    assert snapshot(*packages) == before, "an import wrote into an installed package"
     assert all(p.is_relative_to(data) for p in data.rglob("*"))
 
 
-def test_reimport_says_already_there(ale_roms: Path) -> None:
-    list(import_roms([ale_roms / "pong.bin"]))
-    again = list(import_roms([ale_roms / "pong.bin"]))
+def test_ale_pys_own_folder_is_matched_not_copied(ale_roms: Path, data: Path) -> None:
+    packages = [package_dir("stable_retro") / "data", ale_roms]
+    before = snapshot(*packages)
+    results = list(catalog.import_known_roms([ale_roms]))
+    pong = by_name(results, "pong.bin")
+    assert (pong.status, pong.shipped_by, pong.sha1) == ("already there", "ale-py", PONG_SHA1)
+    assert set(pong.present) == {"pong", "Pong-Atari2600-v0"}
+    assert sum(r.status == "already there" for r in results) > 40  # of its ~100 ROMs
+    assert not any(r.imported for r in results)
+    assert not data.exists() or not list(data.rglob("rom.*")), "ale-py's ROMs copied again"
+    assert snapshot(*packages) == before, "an import wrote into an installed package"
+    assert catalog.find_integration_rom("Pong-Atari2600-v0") == ale_roms / "pong.bin"
+
+
+def test_reimport_says_already_there(pong_copy: Path) -> None:
+    list(catalog.import_known_roms([pong_copy]))
+    again = list(catalog.import_known_roms([pong_copy]))
     assert [r.status for r in again] == ["already there"]
     assert set(again[0].present) == {"pong", "Pong-Atari2600-v0"}
 
@@ -85,7 +105,7 @@ def test_reimport_says_already_there(ale_roms: Path) -> None:
 def test_junk_is_no_match_with_its_sha1(tmp_path: Path, data: Path) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"certainly not a ROM" * 100)
-    [result] = import_roms([junk])
+    [result] = catalog.import_known_roms([junk])
     assert result.status == "no match"
     assert result.sha1 == hashlib.sha1(junk.read_bytes()).hexdigest()
     assert not (data / "roms").exists()
@@ -100,7 +120,7 @@ def test_roms_inside_zip_archives_are_found(tmp_path: Path, ale_roms: Path, data
         zf.writestr("atari/pong.bin", (ale_roms / "pong.bin").read_bytes())
         zf.writestr("more.zip", inner.getvalue())
         zf.writestr("readme.txt", "hello")
-    results = {r.source: r for r in import_roms([archive])}
+    results = {r.source: r for r in catalog.import_known_roms([archive])}
     assert results[f"{archive}:atari/pong.bin"].status == "imported"
     assert results[f"{archive}:more.zip:boxing.a26"].imported == ("boxing", "Boxing-Atari2600-v0")
     assert results[f"{archive}:readme.txt"].status == "no match"
@@ -115,7 +135,7 @@ def test_nes_rom_is_hashed_without_its_ines_header(tmp_path: Path, data: Path) -
     user_integration("Synthetic-Nes-v0", stripped)
     rom = tmp_path / "Synthetic (USA).nes"
     rom.write_bytes(header + body)
-    [result] = import_roms([rom])
+    [result] = catalog.import_known_roms([rom])
     assert (result.status, result.imported, result.sha1) == (
         "imported",
         ("Synthetic-Nes-v0",),
@@ -127,7 +147,7 @@ def test_nes_rom_is_hashed_without_its_ines_header(tmp_path: Path, data: Path) -
     # the header is recognised by its magic whatever the extension
     renamed = tmp_path / "synthetic.bin"
     renamed.write_bytes(header + body)
-    assert [r.status for r in import_roms([renamed])] == ["already there"]
+    assert [r.status for r in catalog.import_known_roms([renamed])] == ["already there"]
 
 
 @pytest.mark.parametrize("name", ["game.nes", "game.md", "game.smd", "game.sfc", "game.a26"])
@@ -144,7 +164,7 @@ def test_snes_copier_header_is_stripped(tmp_path: Path, data: Path) -> None:
     user_integration("Synthetic-Snes-v0", hashlib.sha1(body).hexdigest())
     rom = tmp_path / "game.smc"
     rom.write_bytes(bytes(512) + body)
-    [result] = import_roms([rom])
+    [result] = catalog.import_known_roms([rom])
     assert result.imported == ("Synthetic-Snes-v0",)
     assert (data / "roms/Synthetic-Snes-v0/rom.sfc").read_bytes() == body
 
@@ -159,7 +179,7 @@ def test_interleaved_smd_dump_is_stored_linear(tmp_path: Path, data: Path) -> No
     user_integration("Synthetic-Genesis-v0", hashlib.sha1(linear).hexdigest())
     smd = tmp_path / "game.smd"
     smd.write_bytes(b"\x02\x00\x03" + bytes(5) + b"\xaa\xbb\x06" + bytes(501) + interleaved)
-    [result] = import_roms([smd])
+    [result] = catalog.import_known_roms([smd])
     assert result.imported == ("Synthetic-Genesis-v0",)
     assert (data / "roms/Synthetic-Genesis-v0/rom.md").read_bytes() == bytes(linear)
 
@@ -191,14 +211,14 @@ def test_catalog_lists_ours_stable_retros_and_the_users(tmp_path: Path, monkeypa
     assert found["MortalKombat2-Arcade-v0"].rom_files[0] == "mk2.zip"
 
 
-def test_rom_status_without_hashing(ale_roms: Path) -> None:
+def test_rom_status_without_hashing(pong_copy: Path) -> None:
     assert catalog.rom_status(catalog.integration("Pong-Atari2600-v0")) == "installed (ale-py)"
     assert (
         catalog.rom_status(catalog.integration("Airstriker-Genesis-v0"))
         == "ships with stable-retro"
     )
     assert catalog.rom_status(catalog.integration("NHL94-Genesis-v0")) == "missing"
-    list(import_roms([ale_roms / "pong.bin"]))
+    list(catalog.import_known_roms([pong_copy]))
     assert catalog.rom_status(catalog.integration("Pong-Atari2600-v0")) == "imported"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pettingretro.integration.scenario import OPS, ActionFilter, Crop, Scenario, ScenarioError
+from pettingretro.errors import ScenarioError
+from pettingretro.integration.scenario import OPS, ActionFilter, Crop, Scenario
 
 
 def reward(spec: dict, values: dict, deltas: dict | None = None, frames: int = 1) -> float:
