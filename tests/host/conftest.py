@@ -41,7 +41,9 @@ def make_emu(testcore, tmp_path):
 
     def make(core_options=None, num_ports=None, **config):
         rom = tmp_path / f"rom{next(counter)}.txt"
-        rom.write_text("".join(f"{k}={v}\n" for k, v in config.items() if v is not None))
+        # the comment line: the host refuses an empty ROM file, and the test core reads none
+        lines = [f"{k}={v}\n" for k, v in config.items() if v is not None]
+        rom.write_text("# testcore configuration\n" + "".join(lines))
         kwargs = {}
         if core_options is not None:
             kwargs["options"] = core_options
