@@ -184,14 +184,6 @@ def _scratch_dir(kind: str) -> str:
         return _scratch[kind]
 
 
-def _reads_empty(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(1) == b""
-    except OSError:
-        return False  # the core's own read reports it
-
-
 def default_system_dir() -> Path:
     """Where BIOS files are looked for: $PETTINGRETRO_SYSTEM_DIR or the per-user data folder."""
     env = os.environ.get("PETTINGRETRO_SYSTEM_DIR")
@@ -268,10 +260,6 @@ class Emulator:
             )
         if not stat.S_ISREG(st.st_mode):
             raise errors.RomNotFoundError(f"ROM path '{rom_path}' is not a regular file")
-        if st.st_size == 0 and _reads_empty(rom_path):  # /proc files say 0 and are not
-            raise errors.RomLoadError(
-                f"ROM file '{rom_path}' is empty (0 bytes): pass the game's ROM file"
-            )
         if not os.access(rom_path, os.R_OK):
             raise errors.RomNotFoundError(
                 f"ROM file '{rom_path}' is not readable (check its permissions)"

@@ -41,13 +41,16 @@ from pettingretro.errors import (
 )
 from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
-from pettingretro.integration.catalog import system_for_rom
+from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
+from pettingretro.isolation import IsolatedEmulator
+from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
+from pettingretro.window import Window
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 RENDER_MODES = ("human", "rgb_array")
@@ -104,6 +107,54 @@ POWER_ON_FRAMES = 3
 
 #: The largest save state read from a file (a Saturn or N64 state is a few MiB).
 MAX_STATE_BYTES = 64 << 20
+
+
+def _check_not_empty(rom: Path) -> None:
+    """An empty ROM file is a mistake for any game (a test core may take one; a game never)."""
+    try:
+        st = rom.stat()
+        if st.st_size == 0 and rom.is_file():
+            with rom.open("rb") as fh:  # /proc files say 0 bytes and are not empty
+                empty = fh.read(1) == b""
+            if empty:
+                raise RomLoadError(f"ROM file '{rom}' is empty (0 bytes): pass the game's ROM file")
+    except OSError:
+        pass  # the emulator says what is wrong with the path
+
+
+def _make_emulator(
+    core: str | os.PathLike[str],
+    rom: Path,
+    options: Mapping[str, str] | None,
+    *,
+    isolate: bool,
+    label: str,
+) -> EmulatorLike:
+    """The env's emulator: in this process, or (``isolate``) served by a worker process."""
+    if isolate:
+        return IsolatedEmulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
+    return Emulator(core, rom, options=options, num_ports=MAX_PORTS)
+
+
+def _choose_mode(
+    game: GameDef, players: int, mode: Any, mode_num: Any, kwargs: Mapping[str, Any]
+) -> int | None:
+    """The game mode: ``mode_num`` or ``mode``, else what the game's options pick, checked."""
+    mode_num = check_int("mode_num", mode_num, low=0, none=True)
+    chosen = mode_num if mode_num is not None else check_int("mode", mode, low=0, none=True)
+    _check_game_kwargs(game, kwargs)
+    if chosen is None and game.mode_for is not None:
+        chosen = game.mode_for(num_players=players, **kwargs)
+    modes = game.spec.extra.get("modes", {})
+    if chosen is None and modes:
+        chosen = modes.get("default", {}).get(str(players))
+    allowed = modes.get(str(players))
+    if chosen is not None and allowed is not None and chosen not in allowed:
+        raise ArgumentError(
+            f"mode={chosen}: {game.env_name} has no such {players}-player mode "
+            f"(choose from {allowed})"
+        )
+    return chosen
 
 
 def _check_writable_folder(name: str, folder: Path) -> None:
@@ -324,21 +375,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         requested = num_players if num_players is not None else kw.pop("num_players", None)
         kw.pop("num_players", None)
         self.num_players = game.players(requested, _console_ports(game, rom))
-        mode_num = check_int("mode_num", mode_num, low=0, none=True)
-        chosen = mode_num if mode_num is not None else check_int("mode", mode, low=0, none=True)
-        _check_game_kwargs(game, kw)
-        if chosen is None and game.mode_for is not None:
-            chosen = game.mode_for(num_players=self.num_players, **kw)
-        modes = extra.get("modes", {})
-        if chosen is None and modes:
-            chosen = modes.get("default", {}).get(str(self.num_players))
-        allowed = modes.get(str(self.num_players))
-        if chosen is not None and allowed is not None and chosen not in allowed:
-            raise ArgumentError(
-                f"mode={chosen}: {game.env_name} has no such {self.num_players}-player mode "
-                f"(choose from {allowed})"
-            )
-        self.mode = chosen
+        self.mode = _choose_mode(game, self.num_players, mode, mode_num, kw)
         self.obs_type = obs_type
         self.full_action_space = full_action_space
         self.max_cycles = max_cycles
@@ -360,22 +397,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._plan_native(extra, core, rom)
         else:
             self._plan_integration(core, rom)
-        if isolate:
-            from pettingretro.isolation import IsolatedEmulator
-
-            # the same interface as Emulator, served by a worker process
-            self.emu = IsolatedEmulator(
-                self._core_name,
-                self.rom_path,
-                options=core_options,
-                num_ports=MAX_PORTS,
-                label=game.env_name,
-            )
-
-        else:
-            self.emu = Emulator(
-                self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS
-            )
+        _check_not_empty(self.rom_path)
+        self.emu = _make_emulator(
+            self._core_name, self.rom_path, core_options, isolate=isolate, label=game.env_name
+        )
         self._vars = dict(spec.variables)
         self._scenario = spec.scenario
         # integration addresses name bytes as the console sees them: rambase and word order
@@ -440,8 +465,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._next_show = 0.0
         self._observer_error: BaseException | None = None
         if record is not None and record is not False:
-            from pettingretro.movie import EpisodeRecorder
-
             _check_writable_folder("record", Path(record))
             self.recorder = EpisodeRecorder(Path(record), self)
             self.add_observer(self.recorder)
@@ -565,8 +588,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if rom_file is not None:
             self.rom_path = rom_file
         else:
-            from pettingretro.integration.catalog import lookup
-
             entry = lookup(spec.name)
             files = (
                 list(entry.rom_files)
@@ -1053,8 +1074,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
-            from pettingretro.window import Window
-
             self._window = Window(str(self.metadata["name"]), frame.shape[1], frame.shape[0])
         self._window.show(frame)
         if self.throttle:

@@ -330,7 +330,7 @@ def test_core_refuses_junk_rom(core: str, ext: str, tmp_path: Path) -> None:
 
 def test_refused_rom_with_wrong_extension_names_the_right_ones(tmp_path: Path) -> None:
     junk = tmp_path / "junk.txt"
-    junk.write_bytes(b"not a game")
+    junk.write_bytes(b"")
     with pytest.raises(errors.RomLoadError, match=r"'Gambatte' takes \.gb, \.gbc, \.dmg files"):
         Emulator("gambatte", junk)
 
