@@ -41,7 +41,7 @@ def make_emu(testcore, tmp_path):
 
     def make(core_options=None, num_ports=None, **config):
         rom = tmp_path / f"rom{next(counter)}.txt"
-        # the comment line: the host refuses an empty ROM file, and the test core reads none
+        # a comment line, so no test-core ROM is an empty file (envs refuse those)
         lines = [f"{k}={v}\n" for k, v in config.items() if v is not None]
         rom.write_text("# testcore configuration\n" + "".join(lines))
         kwargs = {}
