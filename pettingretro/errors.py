@@ -65,3 +65,7 @@ class VectorEnvError(PettingRetroError, RuntimeError):
 
 class UnknownEnvError(PettingRetroError, ValueError):
     """No env, integration or folder has the name given."""
+
+
+class TilesError(PettingRetroError, ValueError):
+    """A tiles observation was asked of a console, core or game that cannot give it."""
