@@ -380,6 +380,20 @@ TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
                 "build (color=True) also takes the tile from VRAM bank 1 where row + col is odd."
             ),
         ),
+        "nes": TilesRom(
+            system="nes",
+            core="fceumm",
+            extension="nes",
+            sprite_tile=0x42,
+            offsets=MappingProxyType(
+                {"scx": 0x14, "scx_high": 0x15, "scy": 0x16, "sprite_x": 0x17, "sprite_y": 0x18}
+            ),
+            notes=(
+                "Two nametables side by side make a 64x30 map; scroll X +1 every frame (0-511), "
+                "Y +1 while A is held (0-239), sprite 0 by the d-pad. Background tiles come "
+                "from the pattern table at $1000 (ids 256-511), the sprite's from $0000."
+            ),
+        ),
     }
 )
 
@@ -427,4 +441,10 @@ def build_tiles_rom(system: str, out_dir: Path, *, color: bool = False) -> Path:
     return path
 
 
-_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {}
+def _build_nes_tiles(src: Path, work: Path) -> bytes:
+    _run("ca65", "-o", work / "tiles.o", src / "tiles.s", cwd=work)
+    _run("ld65", "-C", src / "nrom.cfg", "-o", work / "rom", work / "tiles.o", cwd=work)
+    return (work / "rom").read_bytes()
+
+
+_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {"nes": _build_nes_tiles}

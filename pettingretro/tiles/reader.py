@@ -1,6 +1,6 @@
 """Which consoles give a tile grid: the reader for an emulator's core, or why there is none.
 
-Sits above the per-console decoders (``gameboy``) and below the env: the env asks
+Sits above the per-console decoders (``gameboy``, ``nes``) and below the env: the env asks
 ``tile_reader(emu)`` once per game and ``reader.grid(out)`` every step.
 """
 
@@ -14,6 +14,7 @@ import numpy.typing as npt
 from pettingretro import errors
 from pettingretro.host import EmulatorLike
 from pettingretro.tiles.gameboy import GameBoyTiles
+from pettingretro.tiles.nes import NesTiles
 
 __all__ = ["UNSUPPORTED", "TileReader", "tile_reader"]
 
@@ -31,11 +32,10 @@ class TileReader(Protocol):
 
 # libretro library_name -> why that core gives no tile grid (docs/concepts/tiles.md)
 UNSUPPORTED = {
-    "FCEUmm": (
-        "fceumm exposes no PPU memory (pattern tables, nametables, OAM) and no scroll "
-        "registers, neither through get_memory nor its memory map"
+    "Nestopia": (
+        "nestopia exposes no PPU memory or scroll registers and its state is not decoded; "
+        "run NES games on fceumm (stable-retro's core) for tiles"
     ),
-    "Nestopia": "Nestopia exposes no PPU memory or scroll registers to the frontend",
     "Snes9x": (
         "snes9x exposes VRAM but not the PPU registers (BG mode, scroll, tile and map bases) "
         "a grid needs; not decoded yet"
@@ -48,7 +48,10 @@ UNSUPPORTED = {
     "mGBA": "mgba is not decoded yet (Game Boy Advance modes 0-2 have tile maps)",
 }
 
-_READERS = {"Gambatte": GameBoyTiles}
+_READERS: dict[str, type[GameBoyTiles] | type[NesTiles]] = {
+    "Gambatte": GameBoyTiles,
+    "FCEUmm": NesTiles,
+}
 
 
 def tile_reader(emu: EmulatorLike) -> TileReader:
@@ -70,6 +73,6 @@ def tile_reader(emu: EmulatorLike) -> TileReader:
         why = UNSUPPORTED.get(name, f"core '{name}' is not one the tiles observation decodes")
         raise errors.TilesError(
             f"obs_type='tiles' is not available for this game: {why}. Tiles work on Game Boy "
-            "and Game Boy Color (gambatte); use obs_type='rgb' here"
+            "and Game Boy Color (gambatte) and the NES (fceumm); use obs_type='rgb_image' here"
         )
     return reader(emu)

@@ -188,5 +188,5 @@ def test_window_and_signed_tile_data(emu: Emulator) -> None:
 
 def test_consoles_without_tiles_are_refused_with_the_reason(ale_roms: Path) -> None:
     with Emulator("stella", ale_roms / "pong.bin") as atari:
-        with pytest.raises(TilesError, match="no tile hardware.*use obs_type='rgb'"):
+        with pytest.raises(TilesError, match="no tile hardware.*use obs_type='rgb_image'"):
             tile_reader(atari)
