@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import gzip
+import inspect
 import os
 import threading
 from collections.abc import Mapping
@@ -15,18 +17,31 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
+from pettingretro.checks import (
+    ArgumentError,
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_options,
+    check_path,
+    check_probability,
+    check_seed,
+)
 from pettingretro.errors import (
     EmulatorBusyError,
     EnvStateError,
+    PettingRetroError,
     RomNotFoundError,
     StateError,
+    UnknownAgentError,
 )
 from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.catalog import system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
-from pettingretro.integration.systems import System, system_of_game, systems
+from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
@@ -39,8 +54,54 @@ RENDER_MODES = ("human", "rgb_array")
 _SETUP_CACHE: dict[tuple[Any, ...], bytes] = {}
 
 
+#: The most frames one step may run (about 3 minutes of a 60 Hz game).
+MAX_FRAMESKIP = 10_000
+
+
+def _console_ports(game: GameDef, rom: Any) -> int | None:
+    """How many controllers the console of an integration or ROM serves (None: not known)."""
+    if game.native or game.twin is not None:
+        return None
+    try:
+        if game.path is not None:
+            return CONTROLLER_PORTS.get(system_of_game(game.spec.name).name)
+        rom_file = rom if rom is not None else game.rom
+        found = system_for_rom(Path(rom_file)) if rom_file is not None else None
+    except (PettingRetroError, OSError):
+        return None
+    return CONTROLLER_PORTS.get(found.name) if found is not None else None
+
+
+def _check_game_kwargs(game: GameDef, kwargs: Mapping[str, Any]) -> None:
+    """Refuse keyword arguments neither the env nor the game takes, suggesting the near ones."""
+    own = set()
+    if game.mode_for is not None:
+        params = inspect.signature(game.mode_for).parameters
+        own = {n for n, p in params.items() if p.kind is not p.VAR_KEYWORD and n != "num_players"}
+    unknown = [k for k in kwargs if k not in own]
+    if not unknown:
+        return
+    known = sorted(
+        own
+        | set(inspect.signature(RetroParallelEnv.__init__).parameters)
+        - {"self", "game", "game_kwargs"}
+    )
+    hints = []
+    for k in unknown:
+        near = difflib.get_close_matches(k, known, n=1)
+        hints.append(f"{k!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    raise ArgumentTypeError(
+        f"{game.env_name} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} "
+        f"{', '.join(hints)}; it takes {', '.join(known)}"
+    )
+
+
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
+    if isinstance(action, np.ma.MaskedArray):
+        raise ValueError(
+            f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
+        )
     if isinstance(action, (bool, np.bool_)):
         raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
     if isinstance(action, np.ndarray):
@@ -69,7 +130,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     Args:
         game: the game definition (see ``pettingretro.envs``).
-        obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W) or ``"ram"``.
+        obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W, 1), as PettingZoo's
+            Atari envs give, or ``"ram"``.
         full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set.
         max_cycles: steps after which every agent is truncated.
         render_mode: None (default, headless), ``"rgb_array"`` or ``"human"`` (a pygame window).
@@ -85,6 +147,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         record: a folder: each episode is written there as a BizHawk ``.bk2`` replay.
         isolate: run the emulator in a worker process, so that a crashing core raises
             ``EmulatorCrashed`` instead of taking this process down.
+        grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
+            channel axis.
         auto_rom_install_path: accepted for code written for ``pettingzoo.atari`` and ignored:
             ROMs are found without it (pass ``rom=`` to choose a file).
         **game_kwargs: the game's own options (e.g. combat's ``has_maze``).
@@ -110,6 +174,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         state: str | None = None,
         record: str | os.PathLike[str] | None = None,
         isolate: bool = False,
+        grayscale_channel: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
         **game_kwargs: Any,
     ) -> None:
@@ -129,49 +194,56 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             state=state,
             record=record,
             isolate=isolate,
+            grayscale_channel=grayscale_channel,
             **game_kwargs,
         )
+        #: Whether ``infos[agent]`` holds the game's data.json variables (stable-retro's ``info``).
+        self.report_variables = True
         #: Everything that watches this env's frames (the recorder of ``record=``, ...).
         self.observers: list[FrameObserver] = []
         #: The recorder ``record=`` added (its ``written`` lists the movies), or None.
         self.recorder: Any = None
         self._busy = threading.Lock()
         self.emu: EmulatorLike | None = None
-        if obs_type not in OBS_TYPES:
-            raise ValueError(f"obs_type must be one of {', '.join(OBS_TYPES)}, got {obs_type!r}")
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(
-                f"render_mode must be None or one of {', '.join(RENDER_MODES)}, got {render_mode!r}"
+        obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
+        render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
+        full_action_space = check_bool("full_action_space", full_action_space)
+        isolate = check_bool("isolate", isolate)
+        grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
+        frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
+        max_cycles = check_int("max_cycles", max_cycles, low=1)  # type: ignore[assignment]
+        repeat_action_probability = check_probability(
+            "repeat_action_probability", repeat_action_probability
+        )
+        core_options = check_options("core_options", core_options)
+        check_path("rom", rom)
+        check_path("record", record)
+        check_path("auto_rom_install_path", auto_rom_install_path)
+        if core is not None and not isinstance(core, (str, os.PathLike)):
+            raise ArgumentTypeError(
+                f"core must be a core name or a path to its library, got {type(core).__name__} {core!r}"
             )
-        if not isinstance(frameskip, int) or frameskip < 1:
-            raise ValueError(f"frameskip must be a positive integer, got {frameskip!r}")
-        if not 0.0 <= repeat_action_probability <= 1.0:
-            raise ValueError(
-                f"repeat_action_probability must be in [0, 1], got {repeat_action_probability}"
-            )
-        if not isinstance(max_cycles, int) or max_cycles < 1:
-            raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
 
         self.game = game
         spec = game.spec
         extra = spec.extra
         kw = {**game.defaults, **game_kwargs}
-        self.num_players = game.players(
-            num_players if num_players is not None else kw.pop("num_players", None)
-        )
+        requested = num_players if num_players is not None else kw.pop("num_players", None)
         kw.pop("num_players", None)
-        chosen = mode_num if mode_num is not None else mode
+        self.num_players = game.players(requested, _console_ports(game, rom))
+        mode_num = check_int("mode_num", mode_num, low=0, none=True)
+        chosen = mode_num if mode_num is not None else check_int("mode", mode, low=0, none=True)
+        _check_game_kwargs(game, kw)
         if chosen is None and game.mode_for is not None:
             chosen = game.mode_for(num_players=self.num_players, **kw)
-        elif kw:
-            raise TypeError(f"{game.env_name} got unexpected keyword arguments: {', '.join(kw)}")
         modes = extra.get("modes", {})
         if chosen is None and modes:
             chosen = modes.get("default", {}).get(str(self.num_players))
         allowed = modes.get(str(self.num_players))
         if chosen is not None and allowed is not None and chosen not in allowed:
-            raise ValueError(
-                f"{game.env_name}: mode {chosen} is not a {self.num_players}-player mode (choose from {allowed})"
+            raise ArgumentError(
+                f"mode={chosen}: {game.env_name} has no such {self.num_players}-player mode "
+                f"(choose from {allowed})"
             )
         self.mode = chosen
         self.obs_type = obs_type
@@ -239,7 +311,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if obs_type == "rgb_image":
             space = gymnasium.spaces.Box(0, 255, (h, w, 3), np.uint8)
         elif obs_type == "grayscale_image":
-            space = gymnasium.spaces.Box(0, 255, (h, w), np.uint8)
+            shape: tuple[int, ...] = (h, w, 1) if grayscale_channel else (h, w)
+            space = gymnasium.spaces.Box(0, 255, shape, np.uint8)
         else:
             space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
         self.observation_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
@@ -251,9 +324,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             if game.native or obs_type == "ram"
             else [spec.scenario.crop_for(p) for p in range(self.num_players)]
         )
-        self._crops = crops if any(c is not None for c in crops) else None
-        if self._crops is not None:
-            for a, c in zip(self.possible_agents, self._crops, strict=True):
+        self.crops = crops if any(c is not None for c in crops) else None
+        if self.crops is not None:
+            for a, c in zip(self.possible_agents, self.crops, strict=True):
                 if c is not None:
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
@@ -520,6 +593,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             options: accepted and ignored.
         """
         emu = self._live()
+        seed = check_seed(seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise ArgumentTypeError(f"options must be a dict or None, got {type(options).__name__}")
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
         emu.load_state(_SETUP_CACHE[self._setup_key])
@@ -541,7 +617,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "human":
             self.render()
         obs = self._obs
-        return self._per_agent(obs, self.agents), {a: {} for a in self.agents}
+        start = dict(self._values) if self.report_variables else {}
+        return self._per_agent(obs, self.agents), {a: dict(start) for a in self.agents}
 
     # ------------------------------------------------------------------ stepping
 
@@ -552,7 +629,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ram: npt.NDArray[np.uint8] = self.emu.ram.copy()
             return ram
         out = np.empty(self._obs_shape, np.uint8)
-        self.emu.step_into(masks, frames, out, gray=self.obs_type == "grayscale_image")
+        gray = self.obs_type == "grayscale_image"
+        # C writes luma as (H, W); an (H, W, 1) array's first channel is that, contiguous
+        self.emu.step_into(masks, frames, out[..., 0] if out.ndim == 3 and gray else out, gray=gray)
         return out
 
     def _read_values(self) -> dict[str, int]:
@@ -612,11 +691,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         idx = np.full(self.num_players, self._noop_row, np.intp)
         live = self.agents
         for agent, action in actions.items():
-            i = self._index.get(agent) if isinstance(agent, str) else None
-            if i is None:
-                raise ValueError(
-                    f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}"
-                )
+            i = self.agent_index(agent)
             if agent not in live:
                 continue
             idx[i] = check_action(agent, action, self.num_actions)
@@ -723,10 +798,15 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         still: list[str] = []
         for agent in live:
             i = self._index[agent]
-            rew[agent] = float(rewards[i])
+            rew[agent] = rewards[i]  # a numpy float, as PettingZoo's Atari envs give
             term[agent] = bool(game_over or (lives is not None and lives[i] < 0))
             trunc[agent] = truncated
-            infos[agent] = {} if lives is None else {"lives": int(lives[i])}
+            # the game's data.json variables, as stable-retro's info (read once per step, in C's
+            # layout by numpy: no Python per frame), then what the rules add
+            info = dict(values) if self.report_variables else {}
+            if lives is not None:
+                info["lives"] = int(lives[i])
+            infos[agent] = info
             if not (term[agent] or trunc[agent]):
                 still.append(agent)
         self.agents = still
@@ -741,30 +821,49 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def _per_agent(
         self, obs: npt.NDArray[np.uint8], agents: list[str]
     ) -> dict[str, npt.NDArray[np.uint8]]:
-        if self._crops is None:
+        if self.crops is None:
             return {a: obs for a in agents}
         out = {}
         for a in agents:
-            c = self._crops[self._index[a]]
+            c = self.crops[self._index[a]]
             out[a] = obs if c is None else np.ascontiguousarray(c.apply(obs))
         return out
 
     # ------------------------------------------------------------------ the rest of the API
 
+    def agent_index(self, agent: Any) -> int:
+        """The index of ``agent`` among ``possible_agents``.
+
+        Raises:
+            UnknownAgentError: not one of this env's agents.
+        """
+        i = self._index.get(agent) if isinstance(agent, str) else None
+        if i is None:
+            raise UnknownAgentError(
+                f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}"
+            )
+        return i
+
     def observation_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
         """The same Box object on every call."""
-        return self.observation_spaces[agent]
+        return self.observation_spaces[self.possible_agents[self.agent_index(agent)]]
 
     def action_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
-        """The same Discrete object on every call."""
-        return self.action_spaces[agent]
+        """The same space object on every call."""
+        return self.action_spaces[self.possible_agents[self.agent_index(agent)]]
+
+    def check_open(self) -> None:
+        """Raise EnvStateError if the env was closed (for adapters over this env)."""
+        self._live()
 
     def observe(self, agent: str) -> npt.NDArray[np.uint8]:
         """The current observation (every agent sees the whole screen or RAM)."""
+        self.agent_index(agent)
+        self._live()
         if self._obs is None:
             raise EnvStateError("observe() before reset(): call reset() first")
-        if self._crops is not None and self._crops[self._index[agent]] is not None:
-            return np.ascontiguousarray(self._crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
+        if self.crops is not None and self.crops[self._index[agent]] is not None:
+            return np.ascontiguousarray(self.crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
         return self._obs
 
     def state(self) -> npt.NDArray[np.uint8]:
@@ -775,6 +874,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def render(self) -> npt.NDArray[np.uint8] | None:
         """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""
         if self.render_mode is None:
+            gymnasium.logger.warn(
+                "render() was called on an env made with render_mode=None, which draws nothing: "
+                f"make it with render_mode='rgb_array' or 'human' ({self.metadata['name']})"
+            )
             return None
         emu = self._live()
         if self._obs is None:
