@@ -11,11 +11,13 @@ from __future__ import annotations
 from pettingretro.tiles.classes import LEVELS, TileClasses
 from pettingretro.tiles.reader import UNSUPPORTED, TileReader, tile_reader
 from pettingretro.tiles.space import TILE_OBS_TYPES, TileObservation
+from pettingretro.tiles.wrapper import GameWrapper
 
 __all__ = [
     "LEVELS",
     "TILE_OBS_TYPES",
     "UNSUPPORTED",
+    "GameWrapper",
     "TileClasses",
     "TileObservation",
     "TileReader",

@@ -16,8 +16,10 @@ them (all enemies one class).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -100,6 +102,25 @@ class TileClasses:
                 parsed[int(name)] = tuple(tiles)
             levels[level] = MappingProxyType(parsed)
         return cls(MappingProxyType(levels), where)
+
+    @classmethod
+    def load(cls, folder: Path) -> TileClasses | None:
+        """The ``tiles`` block of ``folder``'s data.json, or None when there is none.
+
+        Raises:
+            IntegrationError: data.json is not JSON, or its block is malformed.
+
+        """
+        path = Path(folder) / "data.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise IntegrationError(f"{path}: cannot be read as JSON: {exc}") from None
+        if not isinstance(data, Mapping) or "tiles" not in data:
+            return None
+        return cls.parse(data["tiles"], str(path))
 
     def has(self, level: str) -> bool:
         """Whether the block defines ``level``."""

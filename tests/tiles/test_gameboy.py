@@ -11,9 +11,9 @@ import pytest
 
 from pettingretro.errors import TilesError
 from pettingretro.host import Button, Emulator
+from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom
 from pettingretro.tiles import tile_reader
 from pettingretro.tiles.gameboy import GameBoyTiles, GameBoyVideo, decode_tiles
-from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom
 
 ROM = TILES_ROMS["gb"]
 
@@ -187,6 +187,8 @@ def test_window_and_signed_tile_data(emu: Emulator) -> None:
 
 
 def test_consoles_without_tiles_are_refused_with_the_reason(ale_roms: Path) -> None:
-    with Emulator("stella", ale_roms / "pong.bin") as atari:
-        with pytest.raises(TilesError, match="no tile hardware.*use obs_type='rgb_image'"):
-            tile_reader(atari)
+    with (
+        Emulator("stella", ale_roms / "pong.bin") as atari,
+        pytest.raises(TilesError, match=r"no tile hardware.*use obs_type='rgb_image'"),
+    ):
+        tile_reader(atari)

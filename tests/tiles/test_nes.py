@@ -159,6 +159,8 @@ def test_a_mapper_that_switches_mirroring_is_refused(tmp_path: Path) -> None:
     data[6] = 0x10  # mapper 1 (MMC1): mirroring set by the game at run time
     mmc1 = tmp_path / "mmc1.nes"
     mmc1.write_bytes(bytes(data))
-    with Emulator(TEST_ROMS["nes"].core, mmc1) as emu:
-        with pytest.raises(TilesError, match="mapper 1, whose mirroring"):
-            tile_reader(emu)
+    with (
+        Emulator(TEST_ROMS["nes"].core, mmc1) as emu,
+        pytest.raises(TilesError, match="mapper 1, whose mirroring"),
+    ):
+        tile_reader(emu)
