@@ -152,12 +152,18 @@ class GameBoyTiles:
 
     def video(self) -> GameBoyVideo:
         """Read the current frame's video memory and registers (one save state)."""
+        return self._video_of(self._state())
+
+    def _state(self) -> bytes:
         state = self._emu.save_state()
         if len(state) != self._state_size:
             # a state's size only changes with the game's cartridge RAM: find the fields again
             offsets = _field_offsets(state)
             self._vram_at, self._high_at = offsets["vram"], offsets["hram"]
             self._state_size = len(state)
+        return state
+
+    def _video_of(self, state: bytes) -> GameBoyVideo:
         vram = np.frombuffer(state, np.uint8, 0x4000, self._vram_at)
         high = np.frombuffer(state, np.uint8, 0x200, self._high_at)
         return GameBoyVideo(vram, high, self.color)
@@ -184,18 +190,25 @@ class GameBoyTiles:
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """Return the current screen's (18, 20) tile ids, written into ``out`` if given."""
-        video = self.video()
-        ids, _, _ = self.background(video)
-        grid = ids[:ROWS, :COLS]
+        # the hot path: one state, a few numpy takes, a Python loop over the shown sprites only
+        state = self._state()
+        high = self._high_at
+        lcdc = state[high + _LCDC]
+        scy, scx = state[high + _SCY], state[high + _SCX]
         if out is None:
             out = np.empty((ROWS, COLS), np.uint16)
-        out[...] = grid
-        lcdc = video.lcdc
-        wy, wx = video.window
+        base = self._vram_at + (0x1C00 if lcdc & 0x08 else 0x1800)
+        cells = _cells()[scy >> 3, scx >> 3]
+        index = np.frombuffer(state, np.uint8, 0x400, base).take(cells)
+        out[...] = index if lcdc & 0x10 else _SIGNED[index]
+        if self.color:
+            attrs = np.frombuffer(state, np.uint8, 0x400, base + 0x2000).take(cells)
+            out += _BANK.take(attrs)
+        wy, wx = state[high + _WY], state[high + _WX] - 7
         if lcdc & 0x20 and wy < 144 and wx < 160:
-            self._window(video, out, wy, wx)
+            self._window(self._video_of(state), out, wy, wx)
         if lcdc & 0x02:
-            self._sprites(video, out)
+            self._sprites(state, out, lcdc)
         return out
 
     def _map(
@@ -223,30 +236,57 @@ class GameBoyTiles:
         ids, _ = self._map(video, base, rows[:, None] * 32 + cols[None, :])
         out[first_row:, first_col:] = ids
 
-    def _sprites(self, video: GameBoyVideo, out: npt.NDArray[np.uint16]) -> None:
-        oam = video.oam.astype(np.int32)
-        tall = bool(video.lcdc & 0x04)
-        height = 16 if tall else 8
-        y, x, tile, attr = oam[:, 0] - 16, oam[:, 1] - 8, oam[:, 2], oam[:, 3]
-        shown = (y > -height) & (y < 144) & (x > -8) & (x < 160)
-        if not shown.any():
+    def _sprites(self, state: bytes, out: npt.NDArray[np.uint16], lcdc: int) -> None:
+        # 40 sprites, most hidden: a plain loop over the OAM bytes beats numpy's per-call cost
+        oam = state[self._high_at : self._high_at + 160]
+        tall = lcdc & 0x04
+        # OAM Y is screen y + 16, X is screen x + 8; a cell is drawn for each 8x8 half whose
+        # top-left pixel is on screen: Y in [16, 160) (from 8 for a tall sprite's bottom half)
+        # which sprites are on screen, found by C-speed bytes operations: 1 where Y and X fit
+        shown = int.from_bytes(
+            oam[0::4].translate(_TALL_Y if tall else _Y), "big"
+        ) & int.from_bytes(oam[1::4].translate(_X), "big")
+        if not shown:
             return
-        bank = ((attr >> 3) & 1) * TILES_PER_BANK if video.color else 0
-        if tall:
-            flip = (attr >> 6) & 1
-            top = (tile & 0xFE) | flip
-            ys = np.concatenate([y, y + 8])
-            xs = np.concatenate([x, x])
-            ids = np.concatenate([top, top ^ 1]) + np.concatenate([bank, bank])
-            shown = np.concatenate([shown, shown])
-        else:
-            ys, xs, ids = y, x, tile + bank
-        rows, cols = ys // 8, xs // 8
-        keep = shown & (rows >= 0) & (rows < ROWS) & (cols >= 0) & (cols < COLS)
-        flat = (rows * COLS + cols)[keep]
-        # the lowest OAM index wins a cell: np.unique keeps each cell's first occurrence
-        cells, first = np.unique(flat, return_index=True)
-        out.reshape(-1)[cells] = ids[keep][first]
+        flags = shown.to_bytes(40, "big")
+        color = self.color
+        for n in range(39, -1, -1):  # the lowest OAM index wins a cell: draw it last
+            if not flags[n]:
+                continue
+            i = 4 * n
+            sy, sx, tile, attr = oam[i], oam[i + 1], oam[i + 2], oam[i + 3]
+            bank = TILES_PER_BANK if color and attr & 0x08 else 0
+            row, col = (sy - 16) >> 3, (sx - 8) >> 3
+            if tall:
+                top = (tile & 0xFE) | ((attr >> 6) & 1)  # y flip swaps the halves
+                if row + 1 < ROWS:
+                    out[row + 1, col] = (top ^ 1) + bank
+                if row >= 0:
+                    out[row, col] = top + bank
+            else:
+                out[row, col] = tile + bank
+
+
+_SIGNED = (np.arange(256) + (np.arange(256) < 128) * 256).astype(
+    np.uint16
+)  # $8800: 0-127 are 256-383
+_BANK = ((np.arange(256) & 0x08) * (TILES_PER_BANK // 8)).astype(np.uint16)  # attribute bit 3
+_CELLS: list[npt.NDArray[np.intp]] = []
+# bytes.translate tables: 1 for an OAM Y / X whose sprite has a cell on screen, else 0
+_Y = bytes(1 if 16 <= v < 160 else 0 for v in range(256))
+_TALL_Y = bytes(1 if 8 <= v < 160 else 0 for v in range(256))
+_X = bytes(1 if 8 <= v < 168 else 0 for v in range(256))
+
+
+def _cells() -> npt.NDArray[np.intp]:
+    """Map offsets of the screen's cells for each coarse scroll: (32, 32, 18, 20), made once."""
+    if not _CELLS:
+        ty = np.arange(32)[:, None, None, None]
+        tx = np.arange(32)[None, :, None, None]
+        r = np.arange(ROWS)[None, None, :, None]
+        c = np.arange(COLS)[None, None, None, :]
+        _CELLS.append((((ty + r) % 32) * 32 + (tx + c) % 32).astype(np.intp))
+    return _CELLS[0]
 
 
 def _is_color(emu: EmulatorLike) -> bool:

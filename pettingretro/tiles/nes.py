@@ -132,6 +132,11 @@ class NesTiles:
         self._c = np.arange(self.cols + 1)
         # physical nametable page of each logical one: [top-left, top-right, bottom-left, ...]
         self._pages = np.array([0, 1, 0, 1] if self.vertical else [0, 0, 1, 1])
+        # the hot path's offsets into the 2 KiB, by coarse scroll: a row part plus a column part
+        cell_rows = (np.arange(60)[:, None] + self._r[None, : self.rows]) % 60
+        cell_cols = (np.arange(64)[:, None] + self._c[None, : self.cols]) % 64
+        self._row_part = (cell_rows % 30) * 32 + (0 if self.vertical else (cell_rows // 30) * 0x400)
+        self._col_part = cell_cols % 32 + ((cell_cols // 32) * 0x400 if self.vertical else 0)
 
     def _find(self, state: bytes) -> None:
         entries = _entries(state)
@@ -146,11 +151,15 @@ class NesTiles:
         self._chr_at = chr_at[0] if chr_at and chr_at[1] == _OPTIONAL["CHRR"] else None
         self._state_size = len(state)
 
-    def video(self) -> NesVideo:
-        """Read the current frame's PPU memory and registers (one save state)."""
+    def _state(self) -> bytes:
         state = self._emu.save_state()
         if len(state) != self._state_size:
             self._find(state)
+        return state
+
+    def video(self) -> NesVideo:
+        """Read the current frame's PPU memory and registers (one save state)."""
+        state = self._state()
         at = self._at
 
         def field(name: str, size: int) -> npt.NDArray[np.uint8]:
@@ -200,36 +209,44 @@ class NesTiles:
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """Return the current screen's (rows, cols) tile ids, written into ``out`` if given."""
-        video = self.video()
-        ids, _, _ = self.background(video)
+        # the hot path: one state, one add and one take, a Python loop over the OAM bytes
+        state = self._state()
+        at = self._at
+        ctrl, mask = state[at["PPUR"]], state[at["PPUR"] + 1]
+        t = state[at["TADD"]] | state[at["TADD"] + 1] << 8
+        x = ((t >> 10) & 1) * 256 + (t & 31) * 8 + (state[at["XOFF"]] & 7) + self.crop[1]
+        y = ((t >> 11) & 1) * 240 + ((t >> 5) & 31) * 8 + ((t >> 12) & 7) + self.crop[0]
+        cells = self._row_part[(y >> 3) % 60][:, None] + self._col_part[(x >> 3) % 64]
         if out is None:
             out = np.empty((self.rows, self.cols), np.uint16)
-        out[...] = ids[: self.rows, : self.cols]
-        if video.mask & 0x10:
-            self._sprites(video, out)
+        out[...] = np.frombuffer(state, np.uint8, 0x800, at["NTAR"]).take(cells)
+        if ctrl & 0x10:
+            out += np.uint16(256)
+        if mask & 0x10:
+            self._sprites(state[at["SPRA"] : at["SPRA"] + 256], ctrl, out)
         return out
 
-    def _sprites(self, video: NesVideo, out: npt.NDArray[np.uint16]) -> None:
-        oam = video.oam.astype(np.int32)
-        y = oam[:, 0] + 1 - self.crop[0]
-        x = oam[:, 3] - self.crop[1]
-        tile = oam[:, 1]
-        shown = oam[:, 0] < 0xEF  # Y >= $EF hides a sprite
-        if video.ctrl & 0x20:  # 8x16: the tile's bit 0 picks the table
-            top = (tile & 0xFE) + (tile & 1) * 256
-            flip = (oam[:, 2] >> 7) & 1
-            top = top + flip
-            ys, xs = np.concatenate([y, y + 8]), np.concatenate([x, x])
-            ids = np.concatenate([top, top ^ 1])
-            shown = np.concatenate([shown, shown])
-        else:
-            ys, xs = y, x
-            ids = tile + (256 if video.ctrl & 0x08 else 0)
-        rows, cols = ys // 8, xs // 8
-        keep = shown & (ys >= 0) & (rows < self.rows) & (xs >= 0) & (cols < self.cols)
-        flat = (rows * self.cols + cols)[keep]
-        cells, first = np.unique(flat, return_index=True)
-        out.reshape(-1)[cells] = ids[keep][first]
+    def _sprites(self, oam: bytes, ctrl: int, out: npt.NDArray[np.uint16]) -> None:
+        top, left = self.crop
+        tall = ctrl & 0x20
+        table = 256 if ctrl & 0x08 else 0
+        rows, cols = self.rows, self.cols
+        for i in range(252, -4, -4):  # the lowest OAM index wins a cell: draw it last
+            sy = oam[i]
+            if sy >= 0xEF:  # Y >= $EF hides a sprite
+                continue
+            y, x = sy + 1 - top, oam[i + 3] - left
+            if x < 0 or x >= cols * 8:
+                continue
+            tile, row, col = oam[i + 1], y >> 3, x >> 3
+            if tall:  # 8x16: the tile's bit 0 picks the table; y flip swaps the halves
+                first = (tile & 0xFE) + (tile & 1) * 256 + (oam[i + 2] >> 7)
+                if 0 <= row + 1 < rows and y + 8 >= 0:
+                    out[row + 1, col] = first ^ 1
+                if 0 <= row < rows and y >= 0:
+                    out[row, col] = first
+            elif 0 <= row < rows and y >= 0:
+                out[row, col] = tile + table
 
 
 def _header(emu: EmulatorLike) -> tuple[int, bool]:
