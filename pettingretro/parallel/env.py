@@ -46,6 +46,7 @@ from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
 from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
+from pettingretro.tiles.ram import GameRam
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram", *TILE_OBS_TYPES)
 RENDER_MODES = ("human", "rgb_array")
@@ -309,6 +310,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self.paddle_center = None
         self._setup()
         self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
+        self._ram = GameRam(self.emu)  # system RAM, plus Game Boy high RAM
         h, w = self.emu.screen_shape
         space: gymnasium.spaces.Box | gymnasium.spaces.MultiDiscrete
         if obs_type == "rgb_image":
@@ -322,7 +324,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             )
             space = self._tiles.space
         else:
-            space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+            space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self.observation_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: space for a in self.possible_agents
         }
@@ -341,7 +343,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: gymnasium.spaces.Discrete(self.num_actions) for a in self.possible_agents
         }
-        self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+        self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
@@ -637,8 +639,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             return self._tiles.observe()
         if self.obs_type == "ram":
             self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
-            ram: npt.NDArray[np.uint8] = self.emu.ram.copy()
-            return ram
+            return self._ram.copy()
         out = np.empty(self._obs_shape, np.uint8)
         gray = self.obs_type == "grayscale_image"
         # C writes luma as (H, W); an (H, W, 1) array's first channel is that, contiguous
@@ -907,9 +908,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         return self._values
 
     def state(self) -> npt.NDArray[np.uint8]:
-        """The global state: a copy of the console's RAM."""
-        ram: npt.NDArray[np.uint8] = self._live().ram.copy()
-        return ram
+        """The global state: a copy of the console's RAM (on Game Boy, work RAM then high RAM)."""
+        self._live()
+        return self._ram.copy()
 
     def render(self) -> npt.NDArray[np.uint8] | None:
         """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""
