@@ -46,7 +46,7 @@ class GameRam:
         self._extra: list[npt.NDArray[np.uint8]] = extra
         self.size = len(emu.ram) + sum(len(e) for e in extra)
         #: (start address, offset in the observation, length) of each extra region.
-        self.regions = []
+        self.regions: list[tuple[int, int, int]] = []
         at = len(emu.ram)
         for start, data in zip(starts, extra, strict=False):
             self.regions.append((start, at, len(data)))
@@ -55,6 +55,7 @@ class GameRam:
     def copy(self) -> npt.NDArray[np.uint8]:
         """A copy of the observed RAM (system RAM first)."""
         ram = self._emu.ram
-        if not self._extra:
-            return ram.copy()
-        return np.concatenate([ram, *self._extra])
+        out: npt.NDArray[np.uint8] = (
+            np.concatenate([ram, *self._extra]) if self._extra else ram.copy()
+        )
+        return out
