@@ -192,3 +192,20 @@ def test_consoles_without_tiles_are_refused_with_the_reason(ale_roms: Path) -> N
         pytest.raises(TilesError, match=r"no tile hardware.*use obs_type='rgb_image'"),
     ):
         tile_reader(atari)
+
+
+def test_tall_sprites_fill_two_cells(emu: Emulator) -> None:
+    reader = GameBoyTiles(emu)
+    press(emu)
+    emu.step(1)
+    saved = emu.save_state()
+    try:
+        modified(emu, reader, lcdc=0x93 | 0x04)  # 8x16 sprites
+        emu.step(1)
+        y, x = ROM.shadow(emu.ram, "sprite_y") - 16, ROM.shadow(emu.ram, "sprite_x") - 8
+        assert 0 <= y < 128, "the other tests leave the sprite on screen"
+        grid = reader.grid()
+        assert grid[y // 8, x // 8] == ROM.sprite_tile & 0xFE
+        assert grid[y // 8 + 1, x // 8] == ROM.sprite_tile | 0x01
+    finally:
+        emu.load_state(saved)
