@@ -123,3 +123,19 @@ def test_tiles_on_a_console_without_them_is_a_clear_error() -> None:
     env.reset(seed=0)
     with pytest.raises(TilesError, match="no tile hardware"):
         env.game_area("first_0")
+
+
+def test_tiles_through_an_isolated_emulator(tmp_path: Path) -> None:
+    rom = build_tiles_rom("gb", tmp_path)
+    isolated = pettingretro.parallel_env(rom=rom, obs_type="tiles", isolate=True)
+    local = pettingretro.parallel_env(rom=rom, obs_type="tiles")
+    try:
+        isolated.reset(seed=0)
+        local.reset(seed=0)
+        for _ in range(50):
+            a, *_ = isolated.step({"first_0": 0})
+            b, *_ = local.step({"first_0": 0})
+            np.testing.assert_array_equal(a["first_0"], b["first_0"])
+    finally:
+        isolated.close()
+        local.close()
