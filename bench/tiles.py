@@ -46,6 +46,31 @@ def seconds_per_step(step: Callable[[], None], seconds: float) -> float:
     return (time.process_time() - t0) / n
 
 
+def measure(emu: Emulator, rounds: int, seconds: float) -> dict[str, float]:
+    """Best seconds per step of each setting, in interleaved rounds."""
+    reader = tile_reader(emu)
+    buttons = np.zeros(emu.num_ports, np.uint16)
+    rgb = np.empty((*emu.screen_shape, 3), np.uint8)
+    grid = np.empty((reader.rows, reader.cols), np.uint16)
+
+    def bare() -> None:
+        emu.step_into(buttons, 1, None)
+
+    def with_rgb() -> None:
+        emu.step_into(buttons, 1, rgb)
+
+    def with_tiles() -> None:
+        emu.step_into(buttons, 1, None)
+        reader.grid(grid)
+
+    settings = {"bare": bare, "rgb": with_rgb, "tiles": with_tiles}
+    best = dict.fromkeys(settings, float("inf"))
+    for _ in range(rounds):
+        for key, fn in settings.items():
+            best[key] = min(best[key], seconds_per_step(fn, seconds))
+    return best
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -59,26 +84,7 @@ def main() -> int:
             rom = build_tiles_rom(system, Path(tmp), **kw)
             with Emulator(TILES_ROMS[system].core, rom) as emu:
                 emu.step(60)  # past the ROM's VRAM fill
-                reader = tile_reader(emu)
-                buttons = np.zeros(emu.num_ports, np.uint16)
-                rgb = np.empty((*emu.screen_shape, 3), np.uint8)
-                grid = np.empty((reader.rows, reader.cols), np.uint16)
-
-                def bare() -> None:
-                    emu.step_into(buttons, 1, None)
-
-                def with_rgb() -> None:
-                    emu.step_into(buttons, 1, rgb)
-
-                def with_tiles() -> None:
-                    emu.step_into(buttons, 1, None)
-                    reader.grid(grid)
-
-                settings = {"bare": bare, "rgb": with_rgb, "tiles": with_tiles}
-                best = dict.fromkeys(settings, float("inf"))
-                for _ in range(rounds):
-                    for key, fn in settings.items():
-                        best[key] = min(best[key], seconds_per_step(fn, seconds))
+                best = measure(emu, rounds, seconds)
             rgb_cost = max(best["rgb"] - best["bare"], 1e-9)
             tiles_cost = best["tiles"] - best["bare"]
             ratio = tiles_cost / rgb_cost

@@ -121,6 +121,10 @@ _HEADER = 64  # int64 words: [0] active checkpoint slot (-1 none), [1+2k] length
 _ALIGN = 64
 _SPIN = 1e-3  # seconds: calls that last took less are waited for by polling (spin=True)
 _MEMDESC_CONST = 1  # RETRO_MEMDESC_CONST: read-only (ROM)
+_PR_SET_DUMPABLE = 4  # prctl(2)
+_WALL_FACTOR = 10  # the wall-time backstop: this many times the CPU-time timeout ...
+_WALL_MIN = 60.0  # ... and never less than this many seconds
+_STATUS_GRACE = 5.0  # seconds a worker that closed its pipe may take to exit before it is killed
 _DOING = {
     "step": "stepping",
     "step_into": "stepping",
@@ -629,6 +633,7 @@ def _fork_server_main(fd: int) -> None:
             try:
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _no_core_dumps()
                 for f in (fd, wake_r, wake_w, r, w, *status.values()):
                     os.close(f)
                 os.environ.clear()
@@ -665,6 +670,29 @@ class _Handle:
         self.tmpdir = tmpdir
         self.exitcode: int | None = None
         self.ended = False
+        self.clock = _cpu_clock(pid)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the worker has used (all its threads, user and kernel); None if unknown."""
+        if self.clock is None:
+            return None
+        try:
+            return time.clock_gettime(self.clock)
+        except OSError:  # it is gone
+            return None
+
+    def running(self) -> bool:
+        """False once the worker has exited (a zombie the fork server is about to reap, or gone)."""
+        if self.wait(0) is not None or self.ended:
+            return False
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            return False
+        except OSError:  # no /proc (macOS): assume it runs
+            return True
+        return stat[stat.rindex(b")") + 2 :][:1] not in (b"Z", b"X")
 
     def wait(self, timeout: float | None) -> int | None:
         """The exit status (negative: the signal), waiting up to ``timeout`` s; None if alive."""
@@ -693,6 +721,37 @@ class _Handle:
 
 
 _fork_server = _ForkServer()
+
+
+def _cpu_clock(pid: int) -> int | None:
+    """The id of ``pid``'s CPU-time clock (clock_getcpuclockid), or None where there is none."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        getcpuclockid = libc.clock_getcpuclockid
+    except (OSError, AttributeError):  # macOS has no clock of another process's CPU time
+        return None
+    clock = ctypes.c_int()  # clockid_t
+    if getcpuclockid(pid, ctypes.byref(clock)) != 0:
+        return None
+    return clock.value
+
+
+def _no_core_dumps() -> None:
+    """Make this (worker) process dump no core when it crashes.
+
+    A crash is an outcome the client reports, not a bug to debug here; and writing a core of a
+    process that has just mapped a lot of memory (Stella allocates 1.7 GB before it aborts on
+    some garbage states) takes seconds, during which the dying worker keeps its pipe open and
+    looks hung. RLIMIT_CORE stops core files; a core_pattern that pipes cores to a program
+    (systemd-coredump, apport) ignores it, so on Linux the process also becomes non-dumpable.
+    """
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _signal_name(exitcode: int | None) -> str | None:
@@ -731,8 +790,13 @@ class IsolatedEmulator:
         label: the game's name for error messages (default: the ROM's file name).
         checkpoint_every: save a checkpoint after this many steps (0: only at load, reset and
             load_state).
-        timeout: seconds a call (or the load) may take before the worker counts as hung, is
-            killed and EmulatorCrashed is raised; None waits for ever.
+        timeout: seconds of CPU time the worker may spend on one call (or on loading) without
+            answering before it counts as hung, is killed and EmulatorCrashed is raised; None
+            waits for ever. CPU time, not wall time: a worker starved of CPU on a loaded
+            machine is slow, not hung.
+        wall_timeout: seconds of wall time after which a call counts as hung however little
+            CPU the worker used (one blocked for good); default ``max(10 * timeout, 60)``.
+            Ignored without ``timeout``.
         spin: wait for answers due within a millisecond by polling instead of sleeping
             (this thread's CPU is busy while it waits; see the module docstring).
 
@@ -754,6 +818,7 @@ class IsolatedEmulator:
         label: str | None = None,
         checkpoint_every: int = 100,
         timeout: float | None = None,
+        wall_timeout: float | None = None,
         spin: bool = True,
     ) -> None:
         from pettingretro.host import MAX_PORTS, default_system_dir
@@ -775,10 +840,20 @@ class IsolatedEmulator:
             raise ValueError(f"num_ports must be 1..{MAX_PORTS}, got {num_ports}")
         if not isinstance(checkpoint_every, int) or checkpoint_every < 0:
             raise ValueError(f"checkpoint_every must be an integer >= 0, got {checkpoint_every!r}")
+        for name, value in (("timeout", timeout), ("wall_timeout", wall_timeout)):
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
         self.label = label or rom_path.name
         self.num_ports = num_ports
         self.rom_path = rom_path
         self.timeout = timeout
+        self.wall_timeout = (
+            None
+            if timeout is None
+            else wall_timeout
+            if wall_timeout is not None
+            else max(_WALL_FACTOR * timeout, _WALL_MIN)
+        )
         self._core_file = core_path.name
         self._spec = {
             "core": str(core_path),
@@ -871,11 +946,13 @@ class IsolatedEmulator:
     def _start(self) -> dict[str, Any]:
         """Fork a worker and wait until the game is loaded; returns what the worker said."""
         spec = dict(self._spec, environ=dict(os.environ), cwd=os.getcwd())
+        sent = time.monotonic()
         handle = _fork_server.spawn(spec)
         self._proc, self._conn = handle, handle.conn
         self._crash = None
         try:
-            info: dict[str, Any] = self._receive("loading the ROM")
+            # a new process starts at 0 s of CPU time
+            info: dict[str, Any] = self._receive("loading the ROM", sent, 0.0)
         except BaseException:
             self._reap()
             raise
@@ -884,15 +961,43 @@ class IsolatedEmulator:
     def _attach(self) -> None:
         """Hand the worker the shared memory block and wait for the first checkpoint."""
         try:
+            sent, cpu = self._sent()
             self._conn.send(("attach", self._layout_info))
             send_handle(self._conn, self._fd, self._proc.pid)
-            self._receive("saving the first checkpoint")
+            self._receive("saving the first checkpoint", sent, cpu)
         except BaseException:
             self._reap()
             raise
         self._closed = False
 
-    def _receive(self, doing: str) -> Any:
+    def _sent(self) -> tuple[float, float | None]:
+        """The time and the worker's CPU time as a call is sent (what a timeout counts from)."""
+        if self.timeout is None:
+            return 0.0, None
+        return time.monotonic(), self._proc.cpu_seconds()
+
+    def _await(self, doing: str, sent: float, cpu0: float | None) -> None:
+        """Wait for the worker's answer (or its end); kill it once it counts as hung.
+
+        Hung means ``timeout`` seconds of CPU time spent on this call, or ``wall_timeout``
+        seconds of wall time. Where the worker's CPU time cannot be read, wall time stands in.
+        """
+        conn, timeout, wall = self._conn, self.timeout, self.wall_timeout
+        assert timeout is not None
+        assert wall is not None
+        wait = timeout  # a call can use no more CPU time than the wall time it took (one thread)
+        while not conn.poll(wait):
+            elapsed = time.monotonic() - sent
+            cpu = self._proc.cpu_seconds()
+            used = elapsed if cpu is None or cpu0 is None else cpu - cpu0
+            if used >= timeout or elapsed >= wall:
+                if conn.poll(0):
+                    return  # it answered (or died) just now
+                self._proc.kill()
+                raise self._crashed(doing, hung="cpu" if used >= timeout else "wall")
+            wait = max(0.01, min(timeout - used, wall - elapsed))
+
+    def _receive(self, doing: str, sent: float, cpu0: float | None) -> Any:
         conn = self._conn
         try:
             if self._last < self._spin:
@@ -904,9 +1009,8 @@ class IsolatedEmulator:
                 end = time.perf_counter() + self._spin
                 while not select.select(fd, (), (), 0)[0] and time.perf_counter() < end:
                     os.sched_yield()
-            if self.timeout is not None and not conn.poll(self.timeout):
-                self._proc.kill()
-                raise self._crashed(doing, hung=True)
+            if self.timeout is not None:
+                self._await(doing, sent, cpu0)
             status, payload, frame, logs = conn.recv()
         except (EOFError, OSError):
             raise self._crashed(doing) from None
@@ -917,11 +1021,38 @@ class IsolatedEmulator:
             raise payload
         return payload
 
-    def _crashed(self, doing: str, *, hung: bool = False) -> EmulatorCrashed:
-        code = self._proc.wait(5.0)
-        sig = None if hung else _signal_name(code)
-        if hung:
-            how = f"did not answer within {self.timeout} s and was killed"
+    def _exit_status(self) -> int | None:
+        """The worker's exit status, once it has ended (killing it if it lives on without a pipe).
+
+        The fork server reports the status when it reaps the worker, which on a loaded machine
+        can take a while: a worker that has exited is waited for (up to the wall-time backstop
+        or a minute), one still running after a grace period is killed first.
+        """
+        proc: _Handle = self._proc
+        start = time.monotonic()
+        give_up = start + max(self.wall_timeout or 0.0, _WALL_MIN)
+        killed = False
+        while True:
+            code = proc.wait(0.1)
+            if proc.ended or time.monotonic() > give_up:
+                return code
+            if not killed and time.monotonic() - start > _STATUS_GRACE and proc.running():
+                proc.kill()  # it closed its pipe but goes on: no use to anyone
+                killed = True
+
+    def _crashed(self, doing: str, *, hung: str | None = None) -> EmulatorCrashed:
+        code = self._exit_status()
+        sig = _signal_name(code)
+        if hung is not None and code == -signal.SIGKILL:
+            # killed by us (a worker that died by itself meanwhile is reported as what it was)
+            sig = None
+            of_cpu = " of CPU time" if self._proc.clock is not None else ""
+            how = (
+                f"did not answer within {self.timeout} s{of_cpu} and was killed"
+                if hung == "cpu"
+                else f"did not answer within {self.wall_timeout} s and was killed "
+                "(it was blocked, using no CPU)"
+            )
         elif sig is not None:
             how = f"crashed with {sig}"
         elif code is not None:
@@ -997,12 +1128,13 @@ class IsolatedEmulator:
                 ops.append(("paddles_move", self._moves.tobytes()))
                 self._dirty_moves = False
             sent = time.perf_counter()
+            since, cpu = self._sent()
             try:
                 self._conn.send((tuple(ops), cmd, args))
             except (OSError, ValueError):
                 raise self._crashed(f"running {cmd}") from None
             try:
-                return self._receive(_DOING.get(cmd, f"running {cmd}"))
+                return self._receive(_DOING.get(cmd, f"running {cmd}"), since, cpu)
             finally:
                 self._last = time.perf_counter() - sent
         finally:

@@ -191,3 +191,72 @@ def test_players_default_to_what_the_game_declares() -> None:
     env = pettingretro.parallel_env("Pong-Atari2600-v0", obs_type="ram")
     assert env.possible_agents == ["first_0", "second_0"]
     env.close()
+
+
+def test_roms_that_cannot_be_the_game(tmp_path) -> None:
+    from pettingretro.errors import RomLoadError
+    from pettingretro.integration.roms import package_dir
+
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    with pytest.raises(RomLoadError, match="is empty"):
+        pong_v0.parallel_env(rom=empty)
+    with pytest.raises(RomLoadError, match="is empty"):
+        pettingretro.parallel_env(rom=empty, core="stella")
+    boxing = package_dir("ale_py") / "roms" / "boxing.bin"
+    with pytest.raises(RomLoadError, match=r"is not the ROM pong_v0 is made for.*rom=PATH"):
+        pong_v0.parallel_env(rom=boxing)
+
+
+def test_record_into_a_folder_that_cannot_be_written_fails_at_once(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(PettingRetroError, match=r"record=.*cannot write there"):
+        pong_v0.parallel_env(record=blocker / "movies")
+
+
+class _FailsAtEpisodeEnd:
+    def on_reset(self) -> None: ...
+    def on_frames(self, masks, deltas, frames) -> None: ...
+    def on_episode_end(self) -> None:
+        raise OSError("disk full")
+
+    def close(self) -> None: ...
+
+
+def test_an_observer_failing_at_episode_end_loses_no_step() -> None:
+    env = pong_v0.parallel_env(obs_type="ram", max_cycles=3)
+    env.add_observer(_FailsAtEpisodeEnd())
+    env.reset(seed=0)
+    for _ in range(3):
+        out = env.step({"first_0": 0, "second_0": 0})
+    assert out[3] == {"first_0": True, "second_0": True}  # the last step came back whole
+    with pytest.raises(OSError, match="disk full"):
+        env.reset()
+    env.reset()  # the error is told once
+    env.close()
+
+
+@pytest.mark.parametrize("frameskip", [1, 4])
+def test_render_fps_is_the_games_speed(frameskip: int) -> None:
+    env = pong_v0.parallel_env(obs_type="ram", frameskip=frameskip)
+    assert env.emu is not None
+    assert env.metadata["render_fps"] == pytest.approx(env.emu.av_info.fps / frameskip)
+    env.close()
+
+
+def test_reset_after_an_isolated_crash_starts_a_new_worker() -> None:
+    import os
+    import signal
+
+    from pettingretro.isolation import EmulatorCrashed
+
+    env = pong_v0.parallel_env(obs_type="ram", isolate=True)
+    first, _ = env.reset(seed=0)
+    os.kill(env.emu.pid, signal.SIGKILL)  # type: ignore[union-attr]
+    with pytest.raises(EmulatorCrashed, match="SIGKILL"):
+        env.step({"first_0": 0, "second_0": 0})
+    again, _ = env.reset(seed=0)
+    assert np.array_equal(again["first_0"], first["first_0"])
+    env.step({"first_0": 0, "second_0": 0})
+    env.close()
