@@ -25,6 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "TEST_ROMS",
@@ -34,6 +38,8 @@ __all__ = [
     "ToolMissingError",
     "build_rom",
     "build_tiles_rom",
+    "hold",
+    "picture_mismatch",
     "source_dir",
 ]
 
@@ -448,3 +454,28 @@ def _build_nes_tiles(src: Path, work: Path) -> bytes:
 
 
 _TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {"nes": _build_nes_tiles}
+
+
+def hold(emu: Any, port: int, *buttons: int) -> None:
+    """Hold ``buttons`` (``host.Button`` members) on ``port`` of ``emu`` from the next frame on."""
+    mask = 0
+    for button in buttons:
+        mask |= 1 << int(button)
+    emu.set_buttons(port, mask)
+
+
+def picture_mismatch(
+    keys: npt.NDArray[np.int64], rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]
+) -> str | None:
+    """Why a picture drawn as palette keys is not the emulator's RGB picture, or None if it is.
+
+    The two are the same picture when, over the pixels ``mask`` selects, each key shows one
+    colour and different keys show different colours (a test need not know the core's palette).
+    """
+    colours = rgb[mask].astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+    pairs = np.unique(np.stack([keys[mask], colours]), axis=1)
+    if len(np.unique(pairs[0])) != pairs.shape[1]:
+        return "one palette key shows two colours"
+    if len(np.unique(pairs[1])) != pairs.shape[1]:
+        return "two palette keys show one colour"
+    return None

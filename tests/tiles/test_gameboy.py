@@ -11,7 +11,7 @@ import pytest
 
 from pettingretro.errors import TilesError
 from pettingretro.host import Button, Emulator
-from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom
+from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom, hold, picture_mismatch
 from pettingretro.tiles import tile_reader
 from pettingretro.tiles.gameboy import GameBoyTiles, GameBoyVideo, decode_tiles
 
@@ -44,10 +44,7 @@ def expected(emu: Emulator, color: bool) -> npt.NDArray[np.uint16]:
 
 
 def press(emu: Emulator, *buttons: Button) -> None:
-    mask = 0
-    for b in buttons:
-        mask |= 1 << b
-    emu.set_buttons(0, mask)
+    hold(emu, 0, *buttons)
 
 
 def test_color_mode_is_detected(emu: Emulator) -> None:
@@ -109,12 +106,9 @@ def render_background(reader: GameBoyTiles, video: GameBoyVideo) -> npt.NDArray[
 def assert_same_picture(
     keys: npt.NDArray[np.int64], rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]
 ) -> None:
-    """Each palette key shows one colour, and different keys different colours: the same picture."""
-    colours = rgb[mask].astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
-    pairs = np.unique(np.stack([keys[mask], colours]), axis=1)
-    assert len(np.unique(pairs[0])) == pairs.shape[1], "one key shows two colours"
-    assert len(np.unique(pairs[1])) == pairs.shape[1], "two keys show one colour"
-    assert pairs.shape[1] >= 4, "the ROM's random tiles use every colour"
+    why = picture_mismatch(keys, rgb, mask)
+    assert why is None, why
+    assert len(np.unique(keys[mask])) >= 4, "the ROM's random tiles use every colour"
 
 
 def test_background_rendered_from_the_grid_is_the_emulators_picture(emu: Emulator) -> None:

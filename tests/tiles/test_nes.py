@@ -11,7 +11,14 @@ import pytest
 
 from pettingretro.errors import TilesError
 from pettingretro.host import Button, Emulator
-from pettingretro.testing.roms import TEST_ROMS, TILES_ROMS, build_rom, build_tiles_rom
+from pettingretro.testing.roms import (
+    TEST_ROMS,
+    TILES_ROMS,
+    build_rom,
+    build_tiles_rom,
+    hold,
+    picture_mismatch,
+)
 from pettingretro.tiles import tile_reader
 from pettingretro.tiles.nes import NesTiles, NesVideo, decode_tiles
 
@@ -49,10 +56,7 @@ def expected(emu: Emulator, reader: NesTiles) -> npt.NDArray[np.uint16]:
 
 
 def press(emu: Emulator, *buttons: Button) -> None:
-    mask = 0
-    for b in buttons:
-        mask |= 1 << b
-    emu.set_buttons(0, mask)
+    hold(emu, 0, *buttons)
 
 
 def test_grid_is_the_visible_screen(emu: Emulator) -> None:
@@ -112,12 +116,9 @@ def render_background(reader: NesTiles, video: NesVideo) -> npt.NDArray[np.int64
 def assert_same_picture(
     keys: npt.NDArray[np.int64], rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]
 ) -> None:
-    """Each NES colour shows one RGB colour, and different ones different: the same picture."""
-    colours = rgb[mask].astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
-    pairs = np.unique(np.stack([keys[mask], colours]), axis=1)
-    assert len(np.unique(pairs[0])) == pairs.shape[1], "one NES colour shows two RGB colours"
-    assert len(np.unique(pairs[1])) == pairs.shape[1], "two NES colours show one RGB colour"
-    assert pairs.shape[1] >= 10, "the ROM's four palettes show at least ten colours"
+    why = picture_mismatch(keys, rgb, mask)
+    assert why is None, why
+    assert len(np.unique(keys[mask])) >= 10, "the ROM's four palettes show at least ten colours"
 
 
 def sprite_mask(reader: NesTiles, video: NesVideo) -> npt.NDArray[np.bool_]:
