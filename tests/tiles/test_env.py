@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pettingzoo.test import parallel_api_test
+from pettingzoo.test import api_test, parallel_api_test
 
 import pettingretro
 from pettingretro.envs import pong_v0
@@ -139,3 +139,10 @@ def test_tiles_through_an_isolated_emulator(tmp_path: Path) -> None:
     finally:
         isolated.close()
         local.close()
+
+
+def test_tiles_env_passes_the_pettingzoo_aec_api_test(tmp_path: Path) -> None:
+    rom = build_tiles_rom("nes", tmp_path)
+    env = pettingretro.env(rom=rom, obs_type="tiles")
+    assert env.observation_space("first_0").shape == (28, 30)
+    api_test(env, num_cycles=100)
