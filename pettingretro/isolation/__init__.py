@@ -61,11 +61,10 @@ Throughput:
     the round trip and pong_v0 steps/s isolated against in process; measured figures are in
     ``docs/notes/isolation.md``.
 
-Modules:
-    :mod:`~pettingretro.isolation.protocol` (the commands and replies, the shared memory
-    layout), :mod:`~pettingretro.isolation.worker` (the worker process),
-    :mod:`~pettingretro.isolation.forkserver` (starting workers, their exit status and CPU
-    time), :mod:`~pettingretro.isolation.client` (:class:`IsolatedEmulator`).
+One concept per module: :mod:`~pettingretro.isolation.protocol` (the commands and replies,
+the shared memory layout), :mod:`~pettingretro.isolation.worker` (the worker process),
+:mod:`~pettingretro.isolation.forkserver` (starting workers, their exit status and CPU time)
+and :mod:`~pettingretro.isolation.client` (:class:`IsolatedEmulator`, :class:`IsolationOptions`).
 
 Example:
     >>> from pettingretro.isolation import EmulatorCrashed, IsolatedEmulator

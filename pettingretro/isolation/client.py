@@ -176,8 +176,11 @@ class IsolatedEmulator:
         system_dir: the folder with BIOS files (default: the host's default, resolved here).
         seed: seeds the C library's random state the core sees while loading and resetting.
         label: the game's name for error messages (default: the ROM's file name).
-        checkpoint_every, timeout, wall_timeout, spin: see :class:`IsolationOptions`
-            (:meth:`IsolationOptions.emulator` passes them from one).
+        checkpoint_every: see :class:`IsolationOptions` (:meth:`IsolationOptions.emulator`
+            passes all four from one).
+        timeout: CPU seconds a call may take; see :class:`IsolationOptions`.
+        wall_timeout: wall seconds a call may take; see :class:`IsolationOptions`.
+        spin: poll for quick answers; see :class:`IsolationOptions`.
 
     Raises:
         CoreNotFoundError, RomNotFoundError, BiosMissingError, RomLoadError, ValueError: as
