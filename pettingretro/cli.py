@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from importlib import metadata
+from typing import TYPE_CHECKING, NoReturn
+
+from pettingretro.errors import PettingRetroError
+from pettingretro.utils.arguments import VIDEO_SUFFIXES, int_arg, output_file_arg
+from pettingretro.utils.commands import add_play_parser, add_video_parser
 
 if TYPE_CHECKING:
     from pettingretro.integration.roms import ImportResult
+
+DESCRIPTION = (
+    "Emulated console games as multi-agent PettingZoo environments. List the cores and games "
+    "found, import your ROMs, watch the Pong demo, play a game yourself or render a replay."
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what was wrong and where help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 def _cores(args: argparse.Namespace) -> int:
@@ -38,7 +53,12 @@ def _cores(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from pettingretro.utils.demo import run_demo
 
-    result = run_demo(steps=args.steps, episodes=args.episodes, video=args.video)
+    result = run_demo(
+        steps=args.steps,
+        episodes=args.episodes,
+        video=args.video,
+        progress=False if args.quiet else None,
+    )
     for agent, value in result.average_rewards.items():
         print(
             f"{agent:<10} {result.policies[agent]:<22} average reward {value:+.2f} over {result.episodes} episode(s)"
@@ -48,71 +68,12 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Progress:
-    """A progress bar on stderr (tqdm's when installed) that per-file lines print around."""
-
-    #: seconds before a bar shows: small folders finish without one
-    DELAY = 0.5
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled
-        self.done = 0
-        self._start = time.monotonic()
-        self._drawn = 0.0
-        self._bar: Any = None
-        if enabled:
-            try:
-                # imported by name: tqdm is optional and ships no type information
-                tqdm = importlib.import_module("tqdm").tqdm
-            except ImportError:
-                pass
-            else:
-                self._bar = tqdm(
-                    total=total, unit="file", file=sys.stderr, delay=self.DELAY, leave=False
-                )
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._bar is not None:
-            self._bar.close()
-        elif self._drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-    def write(self, line: str) -> None:
-        if self._bar is not None:
-            self._bar.write(line, file=sys.stdout)
-            return
-        if self._drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self._drawn = 0.0
-        print(line, flush=self.enabled)
-
-    def update(self) -> None:
-        self.done += 1
-        if self._bar is not None:
-            self._bar.update()
-            return
-        now = time.monotonic()
-        if self.enabled and now - self._start >= self.DELAY and now - self._drawn >= 0.1:
-            sys.stderr.write(f"\r{self.done}/{self.total} files")
-            sys.stderr.flush()
-            self._drawn = now
-
-
 def _describe(r: ImportResult) -> str:
     if r.imported:
         also = f" (already there for {', '.join(r.present)})" if r.present else ""
         return f"imported       {r.source} -> {', '.join(r.imported)}{also}"
+    if r.present and r.shipped_by:
+        return f"already there  {r.source} ({', '.join(r.present)}: ships with {r.shipped_by}, not copied)"
     if r.present:
         return f"already there  {r.source} ({', '.join(r.present)})"
     if r.skipped:
@@ -121,19 +82,15 @@ def _describe(r: ImportResult) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from pettingretro.errors import RomNotFoundError
     from pettingretro.integration.catalog import rom_targets
     from pettingretro.integration.roms import data_dir, import_file, rom_files_in
+    from pettingretro.utils.progress import Progress
 
-    try:
-        files = rom_files_in(args.paths)
-    except RomNotFoundError as e:
-        print(f"pettingretro import: {e}", file=sys.stderr)
-        return 2
+    files = rom_files_in(args.paths)
     known = rom_targets()
     root = data_dir() / "roms"
     counts: Counter[str] = Counter()
-    with _Progress(len(files), enabled=not args.quiet and sys.stderr.isatty()) as progress:
+    with Progress(len(files), "files", False if args.quiet else None, delay=0.5) as progress:
         for path in files:
             for r in import_file(path, known, root):
                 counts[r.status] += 1
@@ -168,8 +125,9 @@ def _list(args: argparse.Namespace) -> int:
     if args.system is not None:
         rows = [r for r in rows if r[1].lower() == args.system.lower()]
         if not rows:
-            print(f"no games for system {args.system!r}; systems: {', '.join(systems)}")
-            return 1
+            raise PettingRetroError(
+                f"no games for system {args.system!r}; systems: {', '.join(systems)}"
+            )
     if args.players is not None:
         rows = [r for r in rows if args.players in r[2]]
     if args.installed:
@@ -187,51 +145,118 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``pettingretro`` command."""
-    parser = argparse.ArgumentParser(prog="pettingretro", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("cores", help="list the libretro cores found, with versions and systems")
-    p.set_defaults(func=_cores)
-    p = sub.add_parser("demo", help="play Pong with a scripted player against a random one")
-    p.add_argument("--steps", type=int, default=2000, help="steps per episode (default 2000)")
-    p.add_argument("--episodes", type=int, default=1)
-    p.add_argument(
-        "--video", default="pettingretro-demo.mp4", help="video file to write ('' for none)"
+def _version() -> str:
+    try:
+        return metadata.version("pettingretro")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``pettingretro`` command's argument parser."""
+    p = _Parser(prog="pettingretro", description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"pettingretro {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    c = sub.add_parser(
+        "cores",
+        help="list the libretro cores found, with versions and systems",
+        description="List the libretro cores found (in the stable-retro wheel, Debian's "
+        "libretro folder, RetroArch's cores folder and $PETTINGRETRO_CORE_PATH), each with its "
+        "version and the systems it runs.",
     )
-    p.set_defaults(func=_demo)
-    p = sub.add_parser(
+    c.set_defaults(func=_cores)
+    c = sub.add_parser(
+        "demo",
+        help="play Pong with a scripted player against a random one",
+        description="Play Pong: first_0 follows the ball, second_0 acts at random. Prints each "
+        "agent's average reward and writes the first episode as a video.",
+    )
+    c.add_argument(
+        "--steps",
+        type=int_arg(1),
+        default=2000,
+        metavar="N",
+        help="steps per episode (default 2000)",
+    )
+    c.add_argument(
+        "--episodes", type=int_arg(1), default=1, metavar="N", help="episodes to play (default 1)"
+    )
+    c.add_argument(
+        "--video",
+        type=output_file_arg(VIDEO_SUFFIXES, empty_means_none=True),
+        # a string default goes through ``type`` too: the folder is checked before playing
+        default="pettingretro-demo.mp4",
+        metavar="FILE",
+        help="the first episode's video: .mp4, .gif, .webm or .mkv (default "
+        "pettingretro-demo.mp4 in the current folder; '' for none)",
+    )
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=_demo)
+    c = sub.add_parser(
         "import",
         help="copy the ROMs under some folders that a game knows (by sha1) into the data folder",
+        description="Find ROMs by sha1 (stable-retro's hashing rules, zip archives included) and "
+        "copy those a game knows into the data folder ($PETTINGRETRO_DATA_DIR, default "
+        "~/.local/share/pettingretro). Only regular files are read, each up to the size of "
+        "its console's largest ROM; ROMs that ale-py or stable-retro ship are not copied.",
     )
-    p.add_argument(
+    c.add_argument(
         "paths",
         nargs="+",
-        metavar="DIR",
+        metavar="PATH",
         help="folders (searched recursively, zip archives too) or files",
     )
-    p.add_argument(
+    c.add_argument(
         "-q", "--quiet", action="store_true", help="print only imported files and the summary"
     )
-    p.set_defaults(func=_import)
-    p = sub.add_parser(
-        "list", help="list games: ours and stable-retro's, with players, system and ROM status"
+    c.set_defaults(func=_import)
+    c = sub.add_parser(
+        "list",
+        help="list games: ours and stable-retro's, with players, system and ROM status",
+        description="List every game: pettingretro's envs and stable-retro's integrations, with "
+        "the player counts they support, their system and whether their ROM is in place.",
     )
-    p.add_argument("--players", type=int, metavar="N", help="only games that N players can play")
-    p.add_argument(
+    c.add_argument(
+        "--players", type=int_arg(1), metavar="N", help="only games that N players can play"
+    )
+    c.add_argument(
         "--system", metavar="NAME", help="only games of this system (Atari2600, Genesis, Nes, ...)"
     )
-    p.add_argument("--installed", action="store_true", help="only games whose ROM is in place")
-    p.set_defaults(func=_list)
-    from pettingretro.utils.commands import add_play_parser, add_video_parser
-
+    c.add_argument("--installed", action="store_true", help="only games whose ROM is in place")
+    c.set_defaults(func=_list)
     add_play_parser(sub)
     add_video_parser(sub)
-    args = parser.parse_args(argv)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pettingretro`` command: returns its exit status.
+
+    Bad arguments, and errors that name a fix (every ``PettingRetroError``), print one line
+    on stderr and return 2, before any work where the arguments show it; an interrupted run
+    returns 130.
+    """
+    # pygame greets on stdout when imported; the commands' output is for people and pipes
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a bad argument (its line is printed)
+        return e.code if isinstance(e.code, int) else 2
     try:
         return int(args.func(args))
+    except PettingRetroError as e:
+        print(f"pettingretro {args.command}: {e}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and cut: not an error
+        # nothing more can be written; keep the interpreter's flush at exit quiet too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print(f"pettingretro {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:
+        print(f"pettingretro {args.command}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

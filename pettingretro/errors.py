@@ -67,6 +67,13 @@ class UnknownEnvError(PettingRetroError, ValueError):
     """No env, integration or folder has the name given."""
 
 
+class UnknownAgentError(PettingRetroError, KeyError, ValueError):
+    """An agent name the env does not have; the message lists the agents it has."""
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
+
+
 class EmulatorCrashed(PettingRetroError):
     """The core of an isolated emulator died (or hung); this process is unaffected.
 

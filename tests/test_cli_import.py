@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from pettingretro import cli
 from pettingretro.cli import main
 from pettingretro.integration import catalog
+from pettingretro.integration.roms import DEFAULT_MAX_ROM_SIZE, max_rom_size
+from pettingretro.utils.progress import Progress
 
 
 @pytest.fixture(autouse=True)
@@ -66,13 +68,20 @@ def test_import_of_a_missing_folder_fails(tmp_path: Path, capsys) -> None:
 
 def test_counter_on_a_terminal_without_tqdm(monkeypatch, capsys) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
-    monkeypatch.setattr(cli._Progress, "DELAY", 0.0)
-    with cli._Progress(2, enabled=True) as progress:
+    with Progress(2, "files", enabled=True, delay=0.0) as progress:
         progress.update()
         progress.write("imported       x -> y")
         progress.update()
     out = capsys.readouterr()
     assert "1/2 files" in out.err and out.out == "imported       x -> y\n"
+
+
+def test_import_of_ale_pys_folder_copies_nothing(ale_roms: Path, data: Path, capsys) -> None:
+    assert main(["import", str(ale_roms)]) == 0
+    out = capsys.readouterr().out
+    [pong] = [line for line in lines(out, "already there") if line.split()[2].endswith("/pong.bin")]
+    assert pong.endswith("(pong, Pong-Atari2600-v0: ships with ale-py, not copied)")
+    assert not lines(out, "imported") and not list(data.rglob("rom.*"))
 
 
 def table(out: str) -> dict[str, list[str]]:
@@ -112,6 +121,40 @@ def test_list_filters_by_system_and_shows_rom_status(roms: Path, capsys) -> None
 
 
 def test_list_unknown_system_names_the_known_ones(capsys) -> None:
-    assert main(["list", "--system", "Dreamcast"]) == 1
-    out = capsys.readouterr().out
+    assert main(["list", "--system", "Dreamcast"]) == 2
+    out = capsys.readouterr().err
     assert "no games for system 'Dreamcast'" in out and "Genesis" in out and "Atari2600" in out
+
+
+def test_files_larger_than_their_consoles_largest_rom_are_not_read(
+    tmp_path: Path, data: Path, capsys
+) -> None:
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    # sparse: 64 GiB and 2 MiB that take no disk space; reading either whole would show
+    with (folder / "disc.iso").open("wb") as f:
+        f.truncate(64 << 30)
+    with (folder / "cart.a26").open("wb") as f:
+        f.truncate(2 << 20)
+    with zipfile.ZipFile(folder / "set.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.a26", bytes(2 << 20))  # 2 MiB of zeros compress to 2 KiB
+        zf.writestr("small.a26", b"tiny")
+    assert main(["import", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"skipped        {folder / 'cart.a26'} (larger than 1 MiB, the bound for .a26 files)" in out
+    )
+    assert (
+        f"skipped        {folder / 'disc.iso'} (larger than 1024 MiB, the bound for .iso files)"
+        in out
+    )
+    assert f"skipped        {folder / 'set.zip'}:big.a26 (larger than 1 MiB)" in out
+    assert f"no match       {folder / 'set.zip'}:small.a26" in out
+    assert not (data / "roms").exists()
+
+
+def test_max_rom_size_follows_the_extension() -> None:
+    assert max_rom_size("Pong.A26") == 1 << 20
+    assert max_rom_size("game.sfc") == max_rom_size("game.smc") == 16 << 20
+    assert max_rom_size("mario.z64") == 128 << 20
+    assert max_rom_size("unknown.rom") == DEFAULT_MAX_ROM_SIZE

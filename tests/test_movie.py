@@ -167,10 +167,11 @@ def test_a_full_disk_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         while env.agents:
             env.step({"first_0": 1, "second_0": 1})
 
-    with pytest.raises(RecordingError, match=r"No space left on device.*nothing was left"):
-        play_to_the_end()
+    play_to_the_end()  # the last step's results come back: a full disk loses no step
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
+    with pytest.raises(RecordingError, match=r"No space left on device.*nothing was left"):
+        env.reset(seed=0)  # ... and the error comes with the next call
     env.reset(seed=0)  # the next episode records normally
     while env.agents:
         env.step({"first_0": 1, "second_0": 1})

@@ -46,11 +46,28 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
 
     def observation_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
         """The same Box object on every call."""
-        return self.observation_spaces[agent]
+        return self.par.observation_space(agent)
 
     def action_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
-        """The same Discrete object on every call."""
-        return self.action_spaces[agent]
+        """The same space object on every call."""
+        return self.par.action_space(agent)
+
+    def last(
+        self, observe: bool = True
+    ) -> tuple[npt.NDArray[np.uint8] | None, float, bool, bool, dict[str, Any]]:
+        """``agent_selection``'s observation, accumulated reward, termination, truncation, info."""
+        self.par.check_open()
+        if not self._was_reset:
+            raise EnvStateError("last() before reset(): call reset() first")
+        agent = self.agent_selection
+        obs = self.observe(agent) if observe else None
+        return (
+            obs,
+            self._cumulative_rewards[agent],
+            self.terminations[agent],
+            self.truncations[agent],
+            self.infos[agent],
+        )
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         """Start an episode (see :meth:`RetroParallelEnv.reset`)."""
@@ -77,6 +94,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
 
     def step(self, action: int | None) -> None:
         """Act for ``agent_selection``; a finished agent must be stepped once with None."""
+        self.par.check_open()
         if not self.agents:
             raise EnvStateError(
                 "every agent has finished: call reset() to start a new episode"

@@ -39,7 +39,7 @@ STABLE_RETRO_KINDS = ("stable", "experimental", "contrib")
 
 ENVS_DIR = Path(__file__).resolve().parent.parent / "envs"
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _VERSION_SUFFIX = re.compile(r"-v\d+$")
 _TWO_PLAYER_STATE = re.compile(r"(?:^|[._-])(?:2p|2players?)(?:[._-]|$)", re.IGNORECASE)
@@ -103,7 +103,10 @@ def _plain_name(name: object) -> str | None:
     return None
 
 
-def _players(folder: Path, metadata: Mapping[str, Any], own: Mapping[str, Any]) -> tuple[int, ...]:
+def declared_players(
+    folder: Path, metadata: Mapping[str, Any], own: Mapping[str, Any]
+) -> tuple[int, ...]:
+    """The player counts an integration folder's data declares (1 at least), ascending."""
     if isinstance(own.get("players"), Mapping):
         choices = own["players"].get("choices") or [own["players"].get("default", 1)]
         return tuple(sorted({int(c) for c in choices}))
@@ -125,7 +128,10 @@ def _players(folder: Path, metadata: Mapping[str, Any], own: Mapping[str, Any]) 
 
 
 def read_integration(folder: Path, source: str) -> Integration | None:
-    """One integration folder's entry, or None if it is none (no ``rom.sha``, no sha1).
+    """One integration folder's entry, or None if it is none (no ``rom.sha``, sha1 or ``data.json``).
+
+    stable-retro ships folders holding only a ``data.json`` (no ``rom.sha``, no scenario): they
+    are integrations too, whose ROM is found by file name (or given with ``rom=``).
 
     Args:
         folder: the folder, holding ``rom.sha`` (stable-retro) or a ``metadata.json`` whose
@@ -145,7 +151,7 @@ def read_integration(folder: Path, source: str) -> Integration | None:
     if isinstance(rom.get("sha1"), str):
         sha1s.append(rom["sha1"])
     sha1s = list(dict.fromkeys(s.lower() for s in sha1s if _SHA1.match(s.lower())))
-    if not sha1s and not has_sha_file:
+    if not sha1s and not has_sha_file and not (folder / "data.json").is_file():
         return None
     _game, suffix = split_name(folder.name)
     exts = _extensions()
@@ -161,7 +167,7 @@ def read_integration(folder: Path, source: str) -> Integration | None:
     return Integration(
         name=folder.name,
         system=system,
-        players=_players(folder, metadata, own),
+        players=declared_players(folder, metadata, own),
         sha1s=tuple(sha1s),
         path=folder,
         source=source,
@@ -413,6 +419,7 @@ __all__ = [
     "INTEGRATIONS_PATH_ENV",
     "Integration",
     "ale_roms",
+    "declared_players",
     "find_integration_rom",
     "import_known_roms",
     "integration",

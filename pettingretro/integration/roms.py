@@ -14,18 +14,52 @@ import hashlib
 import importlib.util
 import io
 import os
+import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pettingretro.errors import RomNotFoundError
 
-#: stable-retro reads no more than this from a ROM file (its largest supported game).
+#: Files up to this size are read whole (every hashing rule applies); larger ones are streamed.
 MAX_ROM_SIZE = 0x2000000
 
-#: Larger files are hashed (streamed) only when they carry one of these extensions.
-LARGE_ROM_EXTENSIONS = frozenset({".chd", ".iso", ".nds", ".n64", ".z64", ".v64", ".ndd"})
+_MIB = 1 << 20
+
+#: The largest file ``import`` reads, by extension: the console's largest cartridge (or disc)
+#: with room for headers, homebrew and hacks. The largest releases: Atari 2600 32 KiB (512 KiB
+#: homebrew), NES 1 MiB, SNES 6 MiB, Genesis 5 MiB, 32X 4 MiB, Game Boy (Color) 8 MiB, GBA
+#: 32 MiB, Master System and Game Gear 1 MiB, PC Engine 2.5 MiB, N64 64 MiB, DS 512 MiB,
+#: Saturn and Sega CD a 700 MB disc, arcade sets (FBNeo zips) under 1 GiB.
+MAX_ROM_SIZES: dict[str, int] = {
+    ".a26": 1 * _MIB,
+    ".nes": 4 * _MIB,
+    **dict.fromkeys((".sfc", ".smc", ".swc", ".fig"), 16 * _MIB),
+    **dict.fromkeys((".md", ".gen", ".smd"), 16 * _MIB),
+    ".32x": 8 * _MIB,
+    **dict.fromkeys((".gb", ".gbc"), 16 * _MIB),
+    ".gba": 32 * _MIB,
+    **dict.fromkeys((".sms", ".gg"), 4 * _MIB),
+    ".pce": 8 * _MIB,
+    **dict.fromkeys((".n64", ".z64", ".v64", ".u1", ".ndd"), 128 * _MIB),
+    ".nds": 512 * _MIB,
+    **dict.fromkeys((".chd", ".iso", ".scd", ".zip"), 1024 * _MIB),
+}
+
+#: The bound for other extensions (``.bin``, ``.rom``, none): N64 dumps are the largest ``.bin``.
+DEFAULT_MAX_ROM_SIZE = 128 * _MIB
+
+
+def max_rom_size(name: str) -> int:
+    """The largest file ``import`` reads under this name (its extension picks the console)."""
+    return MAX_ROM_SIZES.get(os.path.splitext(name)[1].lower(), DEFAULT_MAX_ROM_SIZE)
+
+
+def _mib(n: int) -> str:
+    return f"{n / _MIB:g} MiB"
+
 
 _INES_MAGIC = b"NES\x1a"
 _SMD_HEADER = 512
@@ -193,6 +227,8 @@ class ImportResult:
         imported: games the ROM was written for.
         present: games that had this ROM already.
         skipped: why the file was not hashed, or None.
+        shipped_by: the installed package the file belongs to (``"ale-py"``,
+            ``"stable-retro"``): games find it there, so it was not copied.
     """
 
     source: str
@@ -200,6 +236,7 @@ class ImportResult:
     imported: tuple[str, ...] = ()
     present: tuple[str, ...] = ()
     skipped: str | None = None
+    shipped_by: str | None = None
 
     @property
     def status(self) -> str:
@@ -211,22 +248,48 @@ class ImportResult:
         return "skipped" if self.skipped else "no match"
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 def rom_files_in(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Every file under some folders (recursively) or named directly, sorted per folder.
 
+    Entries found in folders are listed whatever they are (``import_file`` skips a FIFO or a
+    device, with the reason); a path named directly must be a folder or a regular file.
+
     Raises:
-        RomNotFoundError: a path does not exist.
+        RomNotFoundError: a path does not exist, cannot be read, or is a FIFO, device or socket.
     """
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_file():
+        try:
+            mode = p.stat().st_mode
+        except FileNotFoundError:
+            raise RomNotFoundError(f"'{p}' does not exist: give a folder or file of ROMs") from None
+        except OSError as e:
+            raise RomNotFoundError(
+                f"cannot read '{p}' ({e.strerror or e}): give a folder or file of ROMs you can read"
+            ) from None
+        if stat.S_ISREG(mode):
             out.append(p)
-        elif p.is_dir():
+        elif stat.S_ISDIR(mode):
             for root, dirs, files in os.walk(p):
                 dirs.sort()
                 out.extend(Path(root) / f for f in sorted(files))
         else:
-            raise RomNotFoundError(f"'{p}' does not exist: give a folder or file of ROMs")
+            raise RomNotFoundError(
+                f"'{p}' is {_kind(mode)}, not a ROM file: give a folder or regular files"
+            )
     return out
 
 
@@ -244,13 +307,35 @@ def _same(dest: Path, data: bytes) -> bool:
         return False
 
 
+def _shipped_by(path: Path) -> str | None:
+    """The installed package whose files games already search that ``path`` lies in."""
+    try:
+        real = path.resolve()
+    except OSError:
+        return None
+    for package, label in (("ale_py", "ale-py"), ("stable_retro", "stable-retro")):
+        folder = package_dir(package)
+        if folder is not None and real.is_relative_to(folder.resolve()):
+            return label
+    return None
+
+
 def _place(
-    source: str, forms: list[RomForm], known: Mapping[str, Sequence[RomTarget]], root: Path
+    source: str,
+    forms: list[RomForm],
+    known: Mapping[str, Sequence[RomTarget]],
+    root: Path,
+    shipped: str | None,
 ) -> ImportResult:
     for form in forms:
         targets = known.get(form.sha1)
         if not targets:
             continue
+        if shipped is not None:
+            # find_rom looks in the package for these games: a copy would only use space
+            return ImportResult(
+                source, form.sha1, present=tuple(t.game for t in targets), shipped_by=shipped
+            )
         imported: list[str] = []
         present: list[str] = []
         for t in targets:
@@ -276,15 +361,18 @@ def _scan_zip(
         if info.is_dir():
             continue
         inner = f"{source}:{info.filename}"
-        if info.file_size > MAX_ROM_SIZE:
-            out.append(ImportResult(inner, None, skipped="larger than 32 MiB"))
+        limit = min(max_rom_size(info.filename), MAX_ROM_SIZE)
+        if info.file_size > limit:
+            out.append(ImportResult(inner, None, skipped=f"larger than {_mib(limit)}"))
             continue
         try:
+            # zipfile stops at the size the member declares, so a forged header cannot make
+            # this read more than ``limit``
             member = zf.read(info)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as e:
             out.append(ImportResult(inner, None, skipped=f"unreadable ({e})"))
             continue
-        out.extend(_import_bytes(info.filename, inner, member, known, root, depth + 1))
+        out.extend(_import_bytes(info.filename, inner, member, known, root, depth + 1, None))
     return out
 
 
@@ -295,8 +383,9 @@ def _import_bytes(
     known: Mapping[str, Sequence[RomTarget]],
     root: Path,
     depth: int,
+    shipped: str | None,
 ) -> list[ImportResult]:
-    result = _place(source, rom_forms(name, data), known, root)
+    result = _place(source, rom_forms(name, data), known, root, shipped)
     if result.status != "no match" or not name.lower().endswith(".zip") or depth >= 4:
         return [result]
     # an archive nobody knows by its own sha1 (arcade sets are known as zips): look inside
@@ -307,44 +396,81 @@ def _import_bytes(
         return [result]
 
 
-def _stream_sha1(path: Path) -> str:
+class _TooLarge(Exception):
+    """A file grew past its bound while it was read."""
+
+
+def _stream_sha1(f: BinaryIO, limit: int) -> str:
     h = hashlib.sha1()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
+    n = 0
+    while chunk := f.read(1 << 20):
+        n += len(chunk)
+        if n > limit:
+            raise _TooLarge
+        h.update(chunk)
     return h.hexdigest()
 
 
 def _import_large(
-    path: Path, known: Mapping[str, Sequence[RomTarget]], root: Path
-) -> ImportResult | None:
+    f: BinaryIO,
+    source: str,
+    limit: int,
+    known: Mapping[str, Sequence[RomTarget]],
+    root: Path,
+    shipped: str | None,
+) -> ImportResult:
     # too big to hold in memory: hashed and copied in chunks, its raw form only
-    sha = _stream_sha1(path)
+    sha = _stream_sha1(f, limit)
     targets = known.get(sha)
     if not targets:
-        return None
-    size = path.stat().st_size
+        return ImportResult(source, sha)
+    if shipped is not None:
+        return ImportResult(source, sha, present=tuple(t.game for t in targets), shipped_by=shipped)
+    size = f.tell()
     imported: list[str] = []
     present: list[str] = []
     for t in targets:
         dest = root / t.game / t.file
-        if dest.is_file() and dest.stat().st_size == size and _stream_sha1(dest) == sha:
-            present.append(t.game)
-            continue
+        if dest.is_file() and dest.stat().st_size == size:
+            with dest.open("rb") as old:
+                if _stream_sha1(old, limit) == sha:
+                    present.append(t.game)
+                    continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        with path.open("rb") as src, tmp.open("wb") as dst:
-            while chunk := src.read(1 << 20):
+        f.seek(0)
+        with tmp.open("wb") as dst:
+            left = size  # what was hashed, even if the file grew since
+            while left and (chunk := f.read(min(left, 1 << 20))):
                 dst.write(chunk)
+                left -= len(chunk)
         os.replace(tmp, dest)
         imported.append(t.game)
-    return ImportResult(str(path), sha, tuple(imported), tuple(present))
+    return ImportResult(source, sha, tuple(imported), tuple(present))
+
+
+def _open_regular(path: Path) -> BinaryIO | str:
+    """The file opened for reading, or why it was not: FIFOs and devices are never opened."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        return f"{_kind(mode)}, not a ROM file"
+    # O_NONBLOCK: had a FIFO replaced the file since stat(), open() must not wait for a writer
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        return f"{_kind(mode)}, not a ROM file"
+    return os.fdopen(fd, "rb")
 
 
 def import_file(
     path: Path, known: Mapping[str, Sequence[RomTarget]], root: Path | None = None
 ) -> list[ImportResult]:
     """Import one file (every member of a zip archive), if its sha1 is known.
+
+    Only regular files are read (a FIFO or a device is skipped, never opened), and no more of
+    them than the largest ROM of the console their extension names (see ``MAX_ROM_SIZES``).
+    A file inside ale-py or stable-retro is matched but not copied: games find it there.
 
     Args:
         path: the file.
@@ -357,18 +483,35 @@ def import_file(
     root = root if root is not None else data_dir() / "roms"
     source = str(path)
     suffix = path.suffix.lower()
+    limit = max_rom_size(path.name)
+    too_large = ImportResult(
+        source,
+        None,
+        skipped=f"larger than {_mib(limit)}, the bound for {suffix or 'extensionless'} files",
+    )
+    shipped = _shipped_by(path)
     try:
-        if path.stat().st_size <= MAX_ROM_SIZE:
-            return _import_bytes(path.name, source, path.read_bytes(), known, root, 0)
-        if suffix not in LARGE_ROM_EXTENSIONS and suffix != ".zip":
-            return [ImportResult(source, None, skipped="larger than 32 MiB")]
-        result = _import_large(path, known, root)
-        if result is not None:
-            return [result]
-        if suffix != ".zip":
-            return [ImportResult(source, _stream_sha1(path))]
-        with zipfile.ZipFile(path) as zf:
-            return _scan_zip(zf, source, known, root, 0) or [ImportResult(source, None)]
+        f = _open_regular(path)
+        if isinstance(f, str):
+            return [ImportResult(source, None, skipped=f)]
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                return [too_large]
+            if size <= MAX_ROM_SIZE:
+                # bounded even where st_size lies (files in /proc report 0)
+                data = f.read(MAX_ROM_SIZE + 1)
+                if len(data) > MAX_ROM_SIZE:
+                    return [too_large]
+                return _import_bytes(path.name, source, data, known, root, 0, shipped)
+            result = _import_large(f, source, limit, known, root, shipped)
+            if result.status != "no match" or suffix != ".zip":
+                return [result]
+            f.seek(0)
+            with zipfile.ZipFile(f) as zf:
+                return _scan_zip(zf, source, known, root, 0) or [result]
+    except _TooLarge:
+        return [too_large]
     except zipfile.BadZipFile:
         return [ImportResult(source, None, skipped="not a zip archive")]
     except OSError as e:

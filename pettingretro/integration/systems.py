@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 
 from pettingretro.errors import PettingRetroError
@@ -76,21 +77,32 @@ def systems() -> dict[str, System]:
 
 
 def system_of_game(game: str) -> System:
-    """The system of an integration named ``<Game>-<System>-v<N>`` (e.g. Airstriker-Genesis-v0).
+    """The system of an integration named ``<Game>-<System>-v<N>`` or ``<Game>-<System>``.
+
+    stable-retro ships both forms (``Airstriker-Genesis-v0``; 62 folders have no version).
 
     Raises:
         PettingRetroError: the name has no known system.
     """
     parts = game.split("-")
-    if len(parts) >= 3 and parts[-1].startswith("v"):
-        name = parts[-2]
-        known = systems()
-        if name in known:
-            return known[name]
+    if len(parts) >= 2 and re.fullmatch(r"v\d+", parts[-1]):
+        parts = parts[:-1]
+    known = systems()
+    if len(parts) >= 2 and parts[-1] in known:
+        return known[parts[-1]]
     raise PettingRetroError(
-        f"cannot tell the system of {game!r}: integration names end in -<System>-v<N>, "
+        f"cannot tell the system of {game!r}: integration names end in -<System>[-v<N>], "
         f"with System one of {', '.join(sorted(systems()))}"
     )
+
+
+#: Players a console's core serves with its stock controllers (PC Engine: the 5-pad multitap
+#: mednafen_pce_fast emulates; N64: four ports). More players than this cannot play.
+CONTROLLER_PORTS = {
+    "Atari2600": 2, "Nes": 2, "Snes": 2, "Genesis": 2, "Sms": 2, "GameGear": 1, "GameBoy": 1,
+    "GbColor": 1, "GbAdvance": 1, "PCEngine": 5, "N64": 4, "Saturn": 2, "32x": 2, "SCD": 2,
+    "NintendoDs": 1, "FBNeo": 4,
+}  # fmt: skip
 
 
 #: Common ROM extensions that stable-retro's core files do not list.

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
+import difflib
+import inspect
 import os
+import tempfile
 import threading
+import time
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,21 +19,38 @@ import numpy as np
 import numpy.typing as npt
 from pettingzoo.utils.env import ParallelEnv
 
+from pettingretro.checks import (
+    ArgumentError,
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_options,
+    check_path,
+    check_probability,
+    check_seed,
+)
 from pettingretro.errors import (
     EmulatorBusyError,
     EnvStateError,
+    PettingRetroError,
+    RomLoadError,
     RomNotFoundError,
     StateError,
+    UnknownAgentError,
 )
 from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
-from pettingretro.integration.catalog import system_for_rom
+from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
-from pettingretro.integration.systems import System, system_of_game, systems
+from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
+from pettingretro.isolation import IsolatedEmulator
+from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
+from pettingretro.window import Window
 
 OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
 RENDER_MODES = ("human", "rgb_array")
@@ -39,8 +60,176 @@ RENDER_MODES = ("human", "rgb_array")
 _SETUP_CACHE: dict[tuple[Any, ...], bytes] = {}
 
 
+#: The most frames one step may run (about 3 minutes of a 60 Hz game).
+MAX_FRAMESKIP = 10_000
+
+
+def _console_ports(game: GameDef, rom: Any) -> int | None:
+    """How many controllers the console of an integration or ROM serves (None: not known)."""
+    if game.native or game.twin is not None:
+        return None
+    try:
+        if game.path is not None:
+            return CONTROLLER_PORTS.get(system_of_game(game.spec.name).name)
+        rom_file = rom if rom is not None else game.rom
+        found = system_for_rom(Path(rom_file)) if rom_file is not None else None
+    except (PettingRetroError, OSError):
+        return None
+    return CONTROLLER_PORTS.get(found.name) if found is not None else None
+
+
+def _check_game_kwargs(game: GameDef, kwargs: Mapping[str, Any]) -> None:
+    """Refuse keyword arguments neither the env nor the game takes, suggesting the near ones."""
+    own = set()
+    if game.mode_for is not None:
+        params = inspect.signature(game.mode_for).parameters
+        own = {n for n, p in params.items() if p.kind is not p.VAR_KEYWORD and n != "num_players"}
+    unknown = [k for k in kwargs if k not in own]
+    if not unknown:
+        return
+    known = sorted(
+        own
+        | set(inspect.signature(RetroParallelEnv.__init__).parameters)
+        - {"self", "game", "game_kwargs"}
+    )
+    hints = []
+    for k in unknown:
+        near = difflib.get_close_matches(k, known, n=1)
+        hints.append(f"{k!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    raise ArgumentTypeError(
+        f"{game.env_name} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} "
+        f"{', '.join(hints)}; it takes {', '.join(known)}"
+    )
+
+
+#: Frames from power-on to the first observation of a ``state="power-on"`` episode.
+POWER_ON_FRAMES = 3
+
+#: The largest save state read from a file (a Saturn or N64 state is a few MiB).
+MAX_STATE_BYTES = 64 << 20
+
+
+def _check_not_empty(rom: Path) -> None:
+    """An empty ROM file is a mistake for any game (a test core may take one; a game never)."""
+    try:
+        st = rom.stat()
+        if st.st_size == 0 and rom.is_file():
+            with rom.open("rb") as fh:  # /proc files say 0 bytes and are not empty
+                empty = fh.read(1) == b""
+            if empty:
+                raise RomLoadError(f"ROM file '{rom}' is empty (0 bytes): pass the game's ROM file")
+    except OSError:
+        pass  # the emulator says what is wrong with the path
+
+
+def _make_emulator(
+    core: str | os.PathLike[str],
+    rom: Path,
+    options: Mapping[str, str] | None,
+    *,
+    isolate: bool,
+    label: str,
+) -> EmulatorLike:
+    """The env's emulator: in this process, or (``isolate``) served by a worker process."""
+    if isolate:
+        return IsolatedEmulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
+    return Emulator(core, rom, options=options, num_ports=MAX_PORTS)
+
+
+def _choose_mode(
+    game: GameDef, players: int, mode: Any, mode_num: Any, kwargs: Mapping[str, Any]
+) -> int | None:
+    """The game mode: ``mode_num`` or ``mode``, else what the game's options pick, checked."""
+    mode_num = check_int("mode_num", mode_num, low=0, none=True)
+    chosen = mode_num if mode_num is not None else check_int("mode", mode, low=0, none=True)
+    _check_game_kwargs(game, kwargs)
+    if chosen is None and game.mode_for is not None:
+        chosen = game.mode_for(num_players=players, **kwargs)
+    modes = game.spec.extra.get("modes", {})
+    if chosen is None and modes:
+        chosen = modes.get("default", {}).get(str(players))
+    allowed = modes.get(str(players))
+    if chosen is not None and allowed is not None and chosen not in allowed:
+        raise ArgumentError(
+            f"mode={chosen}: {game.env_name} has no such {players}-player mode "
+            f"(choose from {allowed})"
+        )
+    return chosen
+
+
+def _check_writable_folder(name: str, folder: Path) -> None:
+    """Fail now, not at an episode's end, when files cannot be written into ``folder``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".pettingretro-probe-"):
+            pass
+    except OSError as e:
+        raise ArgumentError(
+            f"{name}={os.fspath(folder)!r}: cannot write there ({e.strerror or e}); "
+            "choose a folder you can write to"
+        ) from None
+
+
+def _state_choice(state: Any) -> tuple[str, str] | None:
+    """``state=`` as ``(kind, value)``: None, power-on, a name in the folder, or a path."""
+    if state is None:
+        return None
+    if type(state).__name__ == "State" and hasattr(state, "name"):  # stable_retro.State
+        if state.name == "NONE":
+            return ("power-on", "")
+        if state.name == "DEFAULT":
+            return None
+    if isinstance(state, str) and state.lower() in ("power-on", "poweron", "none"):
+        return ("power-on", "")
+    if isinstance(state, os.PathLike) or (
+        isinstance(state, str) and ("/" in state or os.sep in state)
+    ):
+        return ("path", os.fspath(state))
+    if isinstance(state, str) and state:
+        return ("name", state)
+    raise ArgumentTypeError(
+        f"state must be None, 'power-on', a state's name or a path to a .state file, got {state!r}"
+    )
+
+
+def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
+    """A state file's bytes, read with a bound: stable-retro's gzip or a raw core state.
+
+    ``gzipped``: only gzip is taken (an integration folder's states all are).
+    """
+    try:
+        if not path.is_file():
+            raise StateError(f"state file '{path}' does not exist or is not a regular file")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_STATE_BYTES + 1)
+    except OSError as e:
+        raise StateError(f"cannot read state file '{path}': {e.strerror}") from None
+    if len(raw) > MAX_STATE_BYTES:
+        raise StateError(f"state file '{path}' is larger than {MAX_STATE_BYTES >> 20} MiB")
+    if raw[:2] != b"\x1f\x8b":
+        if gzipped:
+            raise StateError(
+                f"{path} is not a gzip of a save state (stable-retro's .state files are)"
+            )
+        return raw
+    try:
+        d = zlib.decompressobj(wbits=31)
+        data = d.decompress(raw, MAX_STATE_BYTES + 1)
+    except zlib.error as e:
+        raise StateError(f"{path} is a damaged gzip of a save state ({e})") from None
+    if not d.eof and len(data) <= MAX_STATE_BYTES:
+        raise StateError(f"{path} is not a gzip of a save state: it is cut short")
+    if len(data) > MAX_STATE_BYTES or d.unconsumed_tail:
+        raise StateError(f"{path} unpacks to more than {MAX_STATE_BYTES >> 20} MiB")
+    return data
+
+
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
+    if isinstance(action, np.ma.MaskedArray):
+        raise ValueError(
+            f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
+        )
     if isinstance(action, (bool, np.bool_)):
         raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
     if isinstance(action, np.ndarray):
@@ -69,7 +258,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     Args:
         game: the game definition (see ``pettingretro.envs``).
-        obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W) or ``"ram"``.
+        obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W, 1), as PettingZoo's
+            Atari envs give, or ``"ram"``.
         full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set.
         max_cycles: steps after which every agent is truncated.
         render_mode: None (default, headless), ``"rgb_array"`` or ``"human"`` (a pygame window).
@@ -81,10 +271,19 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core: override the core (a name or a path).
         rom: override the ROM file.
         core_options: core option overrides.
-        state: the integration state to start from (default: the metadata's choice).
-        record: a folder: each episode is written there as a BizHawk ``.bk2`` replay.
+        state: where episodes start: None (the integration's default state, or a project
+            game's own setup), ``"power-on"`` or ``stable_retro.State.NONE`` (the console as it
+            powers on), a state's name in the integration folder (``"Level1"`` or
+            ``"Level1.state"``), or a path to a state file (stable-retro's gzip or a raw state).
+            A state after which the episode is over at once (saved from another game) is refused.
+        record: a folder: each episode is written there as a BizHawk ``.bk2`` replay (True: the
+            working folder, as stable-retro's ``record=True``).
         isolate: run the emulator in a worker process, so that a crashing core raises
             ``EmulatorCrashed`` instead of taking this process down.
+        throttle: ``render_mode="human"`` plays at the game's own speed (the core's frame rate
+            divided by ``frameskip``, ``metadata["render_fps"]``); False runs as fast as it can.
+        grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
+            channel axis.
         auto_rom_install_path: accepted for code written for ``pettingzoo.atari`` and ignored:
             ROMs are found without it (pass ``rom=`` to choose a file).
         **game_kwargs: the game's own options (e.g. combat's ``has_maze``).
@@ -107,9 +306,11 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core: str | os.PathLike[str] | None = None,
         rom: str | os.PathLike[str] | None = None,
         core_options: Mapping[str, str] | None = None,
-        state: str | None = None,
-        record: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
+        record: str | os.PathLike[str] | bool | None = None,
         isolate: bool = False,
+        grayscale_channel: bool = True,
+        throttle: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
         **game_kwargs: Any,
     ) -> None:
@@ -129,51 +330,52 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             state=state,
             record=record,
             isolate=isolate,
+            grayscale_channel=grayscale_channel,
+            throttle=throttle,
             **game_kwargs,
         )
+        #: Whether ``infos[agent]`` holds the game's data.json variables (stable-retro's ``info``).
+        self.report_variables = True
         #: Everything that watches this env's frames (the recorder of ``record=``, ...).
         self.observers: list[FrameObserver] = []
         #: The recorder ``record=`` added (its ``written`` lists the movies), or None.
         self.recorder: Any = None
         self._busy = threading.Lock()
         self.emu: EmulatorLike | None = None
-        if obs_type not in OBS_TYPES:
-            raise ValueError(f"obs_type must be one of {', '.join(OBS_TYPES)}, got {obs_type!r}")
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(
-                f"render_mode must be None or one of {', '.join(RENDER_MODES)}, got {render_mode!r}"
+        if type(obs_type).__name__ == "Observations":  # stable_retro.Observations.IMAGE / RAM
+            obs_type = {"IMAGE": "rgb_image", "RAM": "ram"}.get(
+                getattr(obs_type, "name", ""), obs_type
             )
-        if not isinstance(frameskip, int) or frameskip < 1:
-            raise ValueError(f"frameskip must be a positive integer, got {frameskip!r}")
-        if not 0.0 <= repeat_action_probability <= 1.0:
-            raise ValueError(
-                f"repeat_action_probability must be in [0, 1], got {repeat_action_probability}"
+        if record is True:  # stable-retro's record=True: movies in the working folder
+            record = Path.cwd()
+        obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
+        render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
+        full_action_space = check_bool("full_action_space", full_action_space)
+        isolate = check_bool("isolate", isolate)
+        grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
+        throttle = check_bool("throttle", throttle)
+        frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
+        max_cycles = check_int("max_cycles", max_cycles, low=1)  # type: ignore[assignment]
+        repeat_action_probability = check_probability(
+            "repeat_action_probability", repeat_action_probability
+        )
+        core_options = check_options("core_options", core_options)
+        check_path("rom", rom)
+        check_path("record", record)
+        check_path("auto_rom_install_path", auto_rom_install_path)
+        if core is not None and not isinstance(core, (str, os.PathLike)):
+            raise ArgumentTypeError(
+                f"core must be a core name or a path to its library, got {type(core).__name__} {core!r}"
             )
-        if not isinstance(max_cycles, int) or max_cycles < 1:
-            raise ValueError(f"max_cycles must be a positive integer, got {max_cycles!r}")
 
         self.game = game
         spec = game.spec
         extra = spec.extra
         kw = {**game.defaults, **game_kwargs}
-        self.num_players = game.players(
-            num_players if num_players is not None else kw.pop("num_players", None)
-        )
+        requested = num_players if num_players is not None else kw.pop("num_players", None)
         kw.pop("num_players", None)
-        chosen = mode_num if mode_num is not None else mode
-        if chosen is None and game.mode_for is not None:
-            chosen = game.mode_for(num_players=self.num_players, **kw)
-        elif kw:
-            raise TypeError(f"{game.env_name} got unexpected keyword arguments: {', '.join(kw)}")
-        modes = extra.get("modes", {})
-        if chosen is None and modes:
-            chosen = modes.get("default", {}).get(str(self.num_players))
-        allowed = modes.get(str(self.num_players))
-        if chosen is not None and allowed is not None and chosen not in allowed:
-            raise ValueError(
-                f"{game.env_name}: mode {chosen} is not a {self.num_players}-player mode (choose from {allowed})"
-            )
-        self.mode = chosen
+        self.num_players = game.players(requested, _console_ports(game, rom))
+        self.mode = _choose_mode(game, self.num_players, mode, mode_num, kw)
         self.obs_type = obs_type
         self.full_action_space = full_action_space
         self.max_cycles = max_cycles
@@ -184,33 +386,21 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.possible_agents = game.agent_names(self.num_players)
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
-        self.metadata = {
+        self.metadata: dict[str, Any] = {
             "render_modes": list(RENDER_MODES),
-            "render_fps": 60,
+            "render_fps": 60,  # the core's frame rate / frameskip, once the core is loaded
             "name": game.env_name,
             "is_parallelizable": True,
         }
-        self.state_name = state
+        self.state_name = _state_choice(state)
         if game.native:
             self._plan_native(extra, core, rom)
         else:
             self._plan_integration(core, rom)
-        if isolate:
-            from pettingretro.isolation import IsolatedEmulator
-
-            # the same interface as Emulator, served by a worker process
-            self.emu = IsolatedEmulator(
-                self._core_name,
-                self.rom_path,
-                options=core_options,
-                num_ports=MAX_PORTS,
-                label=game.env_name,
-            )
-
-        else:
-            self.emu = Emulator(
-                self._core_name, self.rom_path, options=core_options, num_ports=MAX_PORTS
-            )
+        _check_not_empty(self.rom_path)
+        self.emu = _make_emulator(
+            self._core_name, self.rom_path, core_options, isolate=isolate, label=game.env_name
+        )
         self._vars = dict(spec.variables)
         self._scenario = spec.scenario
         # integration addresses name bytes as the console sees them: rambase and word order
@@ -233,13 +423,17 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self.paddle_center: int | None = int(paddles.get("center", (int(lo) + int(hi)) // 2))
         else:
             self.paddle_center = None
+        fps = self._core_fps = float(self.emu.av_info.fps) or 60.0
+        self.metadata["render_fps"] = fps / self.frameskip
+        self.throttle = throttle
         self._setup()
         self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
         h, w = self.emu.screen_shape
         if obs_type == "rgb_image":
             space = gymnasium.spaces.Box(0, 255, (h, w, 3), np.uint8)
         elif obs_type == "grayscale_image":
-            space = gymnasium.spaces.Box(0, 255, (h, w), np.uint8)
+            shape: tuple[int, ...] = (h, w, 1) if grayscale_channel else (h, w)
+            space = gymnasium.spaces.Box(0, 255, shape, np.uint8)
         else:
             space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
         self.observation_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
@@ -251,9 +445,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             if game.native or obs_type == "ram"
             else [spec.scenario.crop_for(p) for p in range(self.num_players)]
         )
-        self._crops = crops if any(c is not None for c in crops) else None
-        if self._crops is not None:
-            for a, c in zip(self.possible_agents, self._crops, strict=True):
+        self.crops = crops if any(c is not None for c in crops) else None
+        if self.crops is not None:
+            for a, c in zip(self.possible_agents, self.crops, strict=True):
                 if c is not None:
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
@@ -268,9 +462,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._needs_reset = True
         self._obs: npt.NDArray[np.uint8] | None = None
         self._window: Any = None
-        if record is not None:
-            from pettingretro.movie import EpisodeRecorder
-
+        self._next_show = 0.0
+        self._observer_error: BaseException | None = None
+        if record is not None and record is not False:
+            _check_writable_folder("record", Path(record))
             self.recorder = EpisodeRecorder(Path(record), self)
             self.add_observer(self.recorder)
 
@@ -296,6 +491,19 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if core_name is None:
             raise IntegrationError(f"{self.game.spec.path / 'metadata.json'}: no 'core' given")
         self._core_name = core_name
+        if (
+            rom is not None
+            and rom_info.get("sha1")
+            and Path(rom).is_file()
+            and Path(rom).stat().st_size
+        ):
+            got = sha1_of(Path(rom))
+            if got != str(rom_info["sha1"]).lower():
+                raise RomLoadError(
+                    f"rom={os.fspath(rom)!r} (sha1 {got}) is not the ROM {self.game.env_name} is "
+                    f"made for (sha1 {rom_info['sha1']}): its RAM addresses and modes fit that ROM "
+                    "only; play other ROMs with pettingretro.parallel_env(rom=PATH)"
+                )
         self.rom_path = (
             Path(rom)
             if rom is not None
@@ -380,8 +588,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if rom_file is not None:
             self.rom_path = rom_file
         else:
-            from pettingretro.integration.catalog import lookup
-
             entry = lookup(spec.name)
             files = (
                 list(entry.rom_files)
@@ -440,10 +646,22 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         )
 
     def _start_state(self) -> bytes | None:
-        """An integration's start state (a gzip of the core's state), or None."""
+        """The state an episode starts from, uncompressed; None for the game's own setup.
+
+        ``state=``: None (the metadata's default state, or the project game's setup),
+        ``"power-on"`` (stable-retro's ``State.NONE``: the console as it powers on), a state's
+        name in the integration folder (with or without ``.state``), or a path to a file.
+        """
+        kind, value = self.state_name or ("default", "")
+        if kind == "power-on":
+            return None
+        if kind == "path":
+            return _read_state(Path(value))
         meta = self.game.spec.metadata
-        name = self.state_name
+        name = value if kind == "name" else None
         if name is None:
+            if self.game.native:
+                return None
             per_players = meta.get("default_player_state")
             if isinstance(per_players, list) and len(per_players) >= self.num_players:
                 name = per_players[self.num_players - 1]
@@ -451,15 +669,35 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 name = meta.get("default_state")
         if name is None:
             return None
-        states = self.game.spec.states()
+        states = self.game.spec.states() if not self.game.native else {}
+        name = str(name).removesuffix(".state")
         if name not in states:
-            raise IntegrationError(
-                f"{self.game.spec.path}: no state {name!r} (states: {', '.join(states) or 'none'})"
+            where = (
+                f"{self.game.env_name} has no named states (pass a path to a .state file)"
+                if self.game.native
+                else f"{self.game.spec.path}: no state {name!r} (states: {', '.join(states) or 'none'})"
             )
-        try:
-            return gzip.decompress(states[name].read_bytes())
-        except (OSError, EOFError) as e:
-            raise StateError(f"{states[name]} is not a gzip of a save state ({e})") from None
+            raise IntegrationError(f"state={value or name!r}: {where}")
+        return _read_state(states[name], gzipped=True)
+
+    def _check_start(self) -> None:
+        """Refuse a start state after which the episode is already over (another game's state)."""
+        emu = self._live()
+        values = self._reader.read()
+        evaluator = self._scenario.evaluator(self.num_players, self._space)
+        evaluator.reset(values)
+        saved = emu.save_state()
+        emu.step(1, video=False)
+        after = self._reader.read()
+        _, over = evaluator.step(after, {k: after[k] - values[k] for k in after}, 1)
+        emu.load_state(saved)
+        if over:
+            value = (self.state_name or ("default", "default"))[1]
+            raise StateError(
+                f"{self.game.env_name}: the episode is over one frame after its start state "
+                f"{value!r} loads: was that state saved from another game on this core? "
+                "Pass a state saved from this game, or state=None for its default"
+            )
 
     def _setup(self) -> None:
         """Bring the game to the start of an episode once, then keep that state for every reset."""
@@ -471,10 +709,21 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if key in _SETUP_CACHE:
             emu.load_state(_SETUP_CACHE[key])
             return
-        if not self.game.native:
-            initial = self._start_state()
+        initial = self._start_state()
+        if self.state_name is not None and self.state_name[0] == "power-on":
+            # stable-retro's State.NONE observes the third frame after power-on (measured
+            # against it: tests/integration/test_states.py); reset() runs the last of them
+            self._frames(None, POWER_ON_FRAMES - 1)
+        if not self.game.native or initial is not None:
             if initial is not None:
-                emu.load_state(initial)
+                try:
+                    emu.load_state(initial)
+                except StateError as e:
+                    raise StateError(
+                        f"{self.game.env_name}: its start state does not fit core {Path(emu.core_path).name} ({e}); was it saved from "
+                        "another core or game?"
+                    ) from None
+                self._check_start()
             _SETUP_CACHE[key] = emu.save_state()
             return
         extra = self.game.spec.extra
@@ -520,6 +769,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             options: accepted and ignored.
         """
         emu = self._live()
+        self._raise_observer_error()
+        if getattr(emu, "crashed", None) is not None:
+            # an isolated core that died: a new worker, then the episode starts as always
+            emu.restart()  # type: ignore[attr-defined]
+        seed = check_seed(seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise ArgumentTypeError(f"options must be a dict or None, got {type(options).__name__}")
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
         emu.load_state(_SETUP_CACHE[self._setup_key])
@@ -541,7 +797,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "human":
             self.render()
         obs = self._obs
-        return self._per_agent(obs, self.agents), {a: {} for a in self.agents}
+        start = dict(self._values) if self.report_variables else {}
+        return self._per_agent(obs, self.agents), {a: dict(start) for a in self.agents}
 
     # ------------------------------------------------------------------ stepping
 
@@ -552,7 +809,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ram: npt.NDArray[np.uint8] = self.emu.ram.copy()
             return ram
         out = np.empty(self._obs_shape, np.uint8)
-        self.emu.step_into(masks, frames, out, gray=self.obs_type == "grayscale_image")
+        gray = self.obs_type == "grayscale_image"
+        # C writes luma as (H, W); an (H, W, 1) array's first channel is that, contiguous
+        self.emu.step_into(masks, frames, out[..., 0] if out.ndim == 3 and gray else out, gray=gray)
         return out
 
     def _read_values(self) -> dict[str, int]:
@@ -612,11 +871,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         idx = np.full(self.num_players, self._noop_row, np.intp)
         live = self.agents
         for agent, action in actions.items():
-            i = self._index.get(agent) if isinstance(agent, str) else None
-            if i is None:
-                raise ValueError(
-                    f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}"
-                )
+            i = self.agent_index(agent)
             if agent not in live:
                 continue
             idx[i] = check_action(agent, action, self.num_actions)
@@ -723,17 +978,25 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         still: list[str] = []
         for agent in live:
             i = self._index[agent]
-            rew[agent] = float(rewards[i])
+            rew[agent] = rewards[i]  # a numpy float, as PettingZoo's Atari envs give
             term[agent] = bool(game_over or (lives is not None and lives[i] < 0))
             trunc[agent] = truncated
-            infos[agent] = {} if lives is None else {"lives": int(lives[i])}
+            # the game's data.json variables, as stable-retro's info (read once per step, in C's
+            # layout by numpy: no Python per frame), then what the rules add
+            info = dict(values) if self.report_variables else {}
+            if lives is not None:
+                info["lives"] = int(lives[i])
+            infos[agent] = info
             if not (term[agent] or trunc[agent]):
                 still.append(agent)
         self.agents = still
         if not still:
             self._needs_reset = True
             for o in self.observers:
-                o.on_episode_end()
+                try:
+                    o.on_episode_end()
+                except Exception as e:  # this step's results are returned; the error next call
+                    self._observer_error = e
         if self.render_mode == "human":
             self.render()
         return self._per_agent(obs, live), rew, term, trunc, infos
@@ -741,30 +1004,54 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def _per_agent(
         self, obs: npt.NDArray[np.uint8], agents: list[str]
     ) -> dict[str, npt.NDArray[np.uint8]]:
-        if self._crops is None:
+        if self.crops is None:
             return {a: obs for a in agents}
         out = {}
         for a in agents:
-            c = self._crops[self._index[a]]
+            c = self.crops[self._index[a]]
             out[a] = obs if c is None else np.ascontiguousarray(c.apply(obs))
         return out
 
     # ------------------------------------------------------------------ the rest of the API
 
+    def agent_index(self, agent: Any) -> int:
+        """The index of ``agent`` among ``possible_agents``.
+
+        Raises:
+            UnknownAgentError: not one of this env's agents.
+        """
+        i = self._index.get(agent) if isinstance(agent, str) else None
+        if i is None:
+            raise UnknownAgentError(
+                f"unknown agent {agent!r}; this env's agents are {', '.join(self.possible_agents)}"
+            )
+        return i
+
     def observation_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
         """The same Box object on every call."""
-        return self.observation_spaces[agent]
+        return self.observation_spaces[self.possible_agents[self.agent_index(agent)]]
 
     def action_space(self, agent: str) -> gymnasium.spaces.Space[Any]:
-        """The same Discrete object on every call."""
-        return self.action_spaces[agent]
+        """The same space object on every call."""
+        return self.action_spaces[self.possible_agents[self.agent_index(agent)]]
+
+    def _raise_observer_error(self) -> None:
+        err, self._observer_error = self._observer_error, None
+        if err is not None:
+            raise err
+
+    def check_open(self) -> None:
+        """Raise EnvStateError if the env was closed (for adapters over this env)."""
+        self._live()
 
     def observe(self, agent: str) -> npt.NDArray[np.uint8]:
         """The current observation (every agent sees the whole screen or RAM)."""
+        self.agent_index(agent)
+        self._live()
         if self._obs is None:
             raise EnvStateError("observe() before reset(): call reset() first")
-        if self._crops is not None and self._crops[self._index[agent]] is not None:
-            return np.ascontiguousarray(self._crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
+        if self.crops is not None and self.crops[self._index[agent]] is not None:
+            return np.ascontiguousarray(self.crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
         return self._obs
 
     def state(self) -> npt.NDArray[np.uint8]:
@@ -775,6 +1062,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
     def render(self) -> npt.NDArray[np.uint8] | None:
         """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""
         if self.render_mode is None:
+            gymnasium.logger.warn(
+                "render() was called on an env made with render_mode=None, which draws nothing: "
+                f"make it with render_mode='rgb_array' or 'human' ({self.metadata['name']})"
+            )
             return None
         emu = self._live()
         if self._obs is None:
@@ -783,10 +1074,16 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
-            from pettingretro.window import Window
-
             self._window = Window(str(self.metadata["name"]), frame.shape[1], frame.shape[0])
         self._window.show(frame)
+        if self.throttle:
+            # hold each picture for its frames' time, measured from the last one shown
+            period = self.frameskip / self._core_fps
+            now = time.perf_counter()
+            due = self._next_show if self._next_show > now - period else now
+            if due > now:
+                time.sleep(due - now)
+            self._next_show = max(due, now) + period
         return None
 
     def close(self) -> None:

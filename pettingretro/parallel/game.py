@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pettingretro.checks import ArgumentError, check_int
 from pettingretro.integration import GameSpec, IntegrationError, Scenario, load_game
+from pettingretro.integration.catalog import declared_players
 from pettingretro.parallel.controls import Binding
 
 AGENT_NAMES = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -118,25 +120,46 @@ class GameDef:
         """True for the project's own games (ALE-style actions, modes, setup)."""
         return bool(self.spec.extra)
 
-    def players(self, requested: int | None) -> int:
-        """The player count to use, checked against the data's choices."""
+    def players(self, requested: Any, ports: int | None = None) -> int:
+        """The player count to use: ``requested``, or the game's default, checked.
+
+        Args:
+            requested: the ``num_players``/``players`` argument (None: the default).
+            ports: how many controllers the console serves (a cap for integrations and ROMs).
+
+        The choices are what the data declares: a project game's ``players`` block, the twin
+        project game's agent bindings, an integration's states, scenario and metadata (the
+        largest is the default); a bare ROM plays with 1 to ``ports`` players (default 1).
+
+        Raises:
+            ArgumentError: a count the game cannot play; the message lists those it can.
+        """
+        n = check_int("num_players", requested, low=1, none=True)
         info = self.spec.extra.get("players", {})
-        if not info:
-            states = self.spec.metadata.get("default_player_state")
-            choices = (
-                list(range(1, max(len(states), 2) + 1)) if isinstance(states, list) else [1, 2]
-            )
-            info = {
-                "default": 1,
-                "choices": choices
-                if requested is None or requested <= 2
-                else [*choices, requested],
-            }
-        choices = [int(x) for x in info.get("choices", [2])]
-        n = int(requested if requested is not None else info.get("default", choices[0]))
+        if info:
+            choices = [int(x) for x in info.get("choices", [2])]
+            default = int(info.get("default", choices[0]))
+        elif self.twin is not None:
+            twin = _load(self.twin, "scenario").extra
+            choices = sorted(int(k) for k in twin.get("agents", {}))
+            default = int(twin.get("players", {}).get("default", choices[0]))
+        elif self.path is not None:
+            spec = self.spec
+            choices = list(declared_players(spec.path, spec.metadata, {}))
+            default = max(choices)
+        else:
+            choices = list(range(1, (ports or len(AGENT_NAMES)) + 1))
+            default = 1
+        if ports is not None and self.twin is None and not info:
+            choices = [c for c in choices if c <= ports] or [1]
+            default = min(default, max(choices))
+        if n is None:
+            return default
         if n not in choices:
-            raise ValueError(
-                f"{self.env_name} plays with {' or '.join(map(str, choices))} players, not {n}"
+            where = f" (its console serves {ports} controllers)" if ports and n > ports else ""
+            raise ArgumentError(
+                f"num_players={n}: {self.env_name} plays with {' or '.join(map(str, choices))} "
+                f"players{where}"
             )
         return n
 

@@ -17,6 +17,15 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro.errors import PettingRetroError
+from pettingretro.utils.arguments import (
+    VIDEO_SUFFIXES,
+    check_output_file,
+    input_file_arg,
+    int_arg,
+    output_file_arg,
+    positive_float_arg,
+    record_folder_arg,
+)
 
 __all__ = ["add_play_parser", "add_video_parser", "make_named_env", "play", "render_video", "video"]
 
@@ -52,8 +61,10 @@ def add_play_parser(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "play",
         help="play a game yourself in a window (keyboard or gamepad); other agents act at random",
-        description="Arrows and space/ctrl play the first human (WASD and left shift a second); "
-        "ESC quits, BACKSPACE starts a new episode.",
+        description="Play a game in a window; every agent you do not play acts at random. Arrows "
+        "and space/ctrl play the first human (WASD and left shift a second); ESC quits, "
+        "BACKSPACE starts a new episode. Needs a display (set SDL_VIDEODRIVER=dummy to run "
+        "with no window).",
     )
     p.add_argument(
         "game", help="an env (pong_v0, space_invaders_v0, ...) or a stable-retro integration"
@@ -65,16 +76,35 @@ def add_play_parser(sub: Any) -> argparse.ArgumentParser:
         help="the agent you play (default first_0); repeat for a second human",
     )
     p.add_argument(
-        "--players", type=int, metavar="N", help="number of agents (default: the game's)"
+        "--players", type=int_arg(1, 8), metavar="N", help="number of agents (default: the game's)"
     )
-    p.add_argument("--mode", type=int, help="game mode (default: the game's)")
-    p.add_argument("--frameskip", type=int, default=1, help="frames per step (default 1)")
-    p.add_argument("--zoom", type=int, default=3, help="window scale (default 3)")
-    p.add_argument("--fps", type=float, help="steps per second (default: the console's speed)")
-    p.add_argument("--steps", type=int, metavar="N", help="stop after N steps")
-    p.add_argument("--episodes", type=int, metavar="N", help="stop after N episodes")
-    p.add_argument("--record", metavar="DIR", help="write each episode to DIR as a .bk2 replay")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--mode", type=int_arg(0), metavar="N", help="game mode (default: the game's)")
+    p.add_argument(
+        "--frameskip",
+        type=int_arg(1, 1000),
+        default=1,
+        metavar="N",
+        help="frames per step (default 1)",
+    )
+    p.add_argument(
+        "--zoom", type=int_arg(1, 16), default=3, metavar="N", help="window scale (default 3)"
+    )
+    p.add_argument(
+        "--fps",
+        type=positive_float_arg(10000, zero="as fast as possible"),
+        help="steps per second (default: the console's speed; 0: as fast as possible)",
+    )
+    p.add_argument("--steps", type=int_arg(1), metavar="N", help="stop after N steps")
+    p.add_argument("--episodes", type=int_arg(1), metavar="N", help="stop after N episodes")
+    p.add_argument(
+        "--record",
+        type=record_folder_arg,
+        metavar="DIR",
+        help="write each episode to DIR as a .bk2 replay (created if missing)",
+    )
+    p.add_argument(
+        "--seed", type=int_arg(0), metavar="N", help="seed of the game and the random players"
+    )
     p.add_argument("--no-joystick", action="store_true", help="ignore gamepads")
     p.set_defaults(func=play)
     return p
@@ -83,7 +113,10 @@ def add_play_parser(sub: Any) -> argparse.ArgumentParser:
 def play(args: argparse.Namespace) -> int:
     """Run ``pettingretro play``: returns the exit status."""
     from pettingretro.utils.manual_control import manual_control
+    from pettingretro.window import check_display
 
+    # before the game loads: with no display the window would be invisible or fail late
+    check_display()
     try:
         env = make_named_env(
             args.game,
@@ -96,10 +129,11 @@ def play(args: argparse.Namespace) -> int:
         print(f"pettingretro play: {e}", file=sys.stderr)
         return 2
     recorder = env.recorder
+    humans = args.human or ["first_0"]
     try:
         result = manual_control(
             env,
-            human=args.human or ["first_0"],
+            human=humans,
             zoom=args.zoom,
             fps=args.fps,
             max_steps=args.steps,
@@ -109,11 +143,11 @@ def play(args: argparse.Namespace) -> int:
         )
     except (PettingRetroError, ValueError) as e:
         print(f"pettingretro play: {e}", file=sys.stderr)
-        env.close()
         return 2
-    env.close()
+    finally:
+        env.close()
     for agent, total in result.rewards.items():
-        who = "you" if agent in (args.human or ["first_0"]) else "random"
+        who = "you" if agent in humans else "random"
         print(f"{agent:<10} ({who:<6}) total reward {total:+.1f}")
     print(f"{result.steps} steps, {result.episodes} finished episode(s)")
     if recorder is not None:
@@ -128,11 +162,28 @@ def play(args: argparse.Namespace) -> int:
 def add_video_parser(sub: Any) -> argparse.ArgumentParser:
     """Add ``video FILE.bk2 -o OUT`` to a subparsers object."""
     p: argparse.ArgumentParser = sub.add_parser(
-        "video", help="render a .bk2 replay to a video file (.mp4, .gif, .webm, .mkv)"
+        "video",
+        help="render a .bk2 replay to a video file (.mp4, .gif, .webm, .mkv)",
+        description="Replay a .bk2 movie in the game it was recorded in and write what the "
+        "screen shows: the screen after reset, then one frame per step (or per emulated frame).",
     )
-    p.add_argument("movie", help="a .bk2 replay (pettingretro's, BizHawk's or stable-retro's)")
-    p.add_argument("-o", "--output", help="the video file (default: the movie's name with .mp4)")
-    p.add_argument("--fps", type=float, help="default: real time (the console's rate / frameskip)")
+    p.add_argument(
+        "movie",
+        type=input_file_arg("a .bk2 replay"),
+        help="a .bk2 replay (pettingretro's, BizHawk's or stable-retro's)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=output_file_arg(VIDEO_SUFFIXES),
+        metavar="FILE",
+        help="the video file, .mp4, .gif, .webm or .mkv (default: the movie's name with .mp4)",
+    )
+    p.add_argument(
+        "--fps",
+        type=positive_float_arg(1000),
+        help="video frames per second (default: real time, the console's rate / frameskip)",
+    )
     p.add_argument(
         "--every-frame",
         action="store_true",
@@ -151,9 +202,17 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
 def video(args: argparse.Namespace) -> int:
     """Run ``pettingretro video``: returns the exit status."""
     try:
+        # the default output is checked here, as -o is by its parser: before the replay runs
+        output = args.output or check_output_file(
+            Path(args.movie).with_suffix(".mp4"), VIDEO_SUFFIXES
+        )
+        if args.lossless and output.suffix.lower() not in LOSSLESS:
+            raise PettingRetroError(
+                f"cannot write {output.name} losslessly: use {' or '.join(LOSSLESS)}"
+            )
         out, n = render_video(
             args.movie,
-            args.output,
+            output,
             fps=args.fps,
             every_frame=args.every_frame,
             lossless=args.lossless,
@@ -203,7 +262,7 @@ def render_video(
         (PosixPath('pong.mp4'), 1201)
     """
     from pettingretro.movie import Movie, make_env, playback
-    from pettingretro.utils.rollouts import _Progress
+    from pettingretro.utils.progress import Progress
 
     m = Movie(movie)
     out = Path(output) if output is not None else Path(movie).with_suffix(".mp4")
@@ -216,7 +275,7 @@ def render_video(
         core_fps = env._live().av_info.fps
         rate = fps if fps is not None else core_fps / (1 if every_frame else m.frameskip)
         total = len(m.step_bounds(every_frame))
-        with _Progress(total, "frames", progress, delay=0.5) as bar:
+        with Progress(total, "frames", progress, delay=0.5) as bar:
             frames = bar.wrap(playback(m, env, every_frame=every_frame))
             n = _write_lossless(frames, tmp, rate) if lossless else _write(frames, tmp, rate)
         os.replace(tmp, out)

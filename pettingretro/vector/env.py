@@ -22,6 +22,7 @@ import numpy.typing as npt
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 from pettingretro import host
+from pettingretro.checks import ArgumentTypeError, check_bool, check_int
 from pettingretro.errors import VectorEnvError
 from pettingretro.host import MAX_PORTS, Emulator, step_many
 from pettingretro.parallel.env import RetroParallelEnv
@@ -54,6 +55,11 @@ def _default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+#: Bounds that catch a typo (num_envs=10**6) before it allocates a million emulators.
+MAX_GAMES = 4096
+MAX_THREADS = 1024
 
 
 class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
@@ -106,6 +112,24 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     ) -> None:
         if not envs:
             raise ValueError("a vector env needs at least one game")
+        num_threads = check_int("num_threads", num_threads, low=1, high=MAX_THREADS, none=True)
+        frame_stack = check_int("frame_stack", frame_stack, low=1, high=64)  # type: ignore[assignment]
+        for name, flag in (
+            ("max_pool", max_pool),
+            ("agent_indicator", agent_indicator),
+            ("channels_last", channels_last),
+            ("copy", copy),
+        ):
+            check_bool(name, flag)
+        if resize is not None:
+            if not isinstance(resize, (tuple, list)) or len(resize) != 2:
+                raise ArgumentTypeError(
+                    f"resize must be (height, width), two positive integers, got {resize!r}"
+                )
+            resize = (
+                int(check_int("resize height", resize[0], low=1, high=4096)),  # type: ignore[arg-type]
+                int(check_int("resize width", resize[1], low=1, high=4096)),  # type: ignore[arg-type]
+            )
         self.envs = list(envs)
         first = self.envs[0]
         self.agents_per_game = len(first.possible_agents)
@@ -117,7 +141,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 )
             if e.frameskip != first.frameskip:
                 raise ValueError("every game of a vector env must have the same frameskip")
-            if getattr(e, "_crops", None) is not None:
+            if e.crops is not None:
                 raise ValueError(
                     "this game crops each player's picture (scenario 'crops'); the vector env "
                     "observes whole screens: use the parallel env, or a scenario without crops"
@@ -158,6 +182,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         if not image and (resize is not None or max_pool):
             raise ValueError("resize and max_pool need image observations; obs_type='ram' has none")
         raw_shape: tuple[int, ...] = first.observation_space(first.possible_agents[0]).shape or ()
+        # grayscale frames are (H, W) inside (C writes luma so); the env's (H, W, 1) comes back out
+        gray_channel = self.obs_type == "grayscale_image" and len(raw_shape) == 3
+        if gray_channel:
+            raw_shape = raw_shape[:2]
         self._raw_shape = raw_shape
         n, na = self.num_games, self.agents_per_game
         # raw frames straight from C: the last frame, and the one before it for max-pooling
@@ -182,7 +210,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             self._frame_size = c * plane
             ind_size = plane * na if agent_indicator else 0
             if plain:
-                single_shape: tuple[int, ...] = frame_shape
+                single_shape: tuple[int, ...] = (*frame_shape, 1) if gray_channel else frame_shape
             else:
                 channels = frame_stack * c + (na if agent_indicator else 0)
                 single_shape = (h, w, channels) if channels_last else (channels, h, w)
@@ -278,6 +306,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         """Start the listed games' stacks from their reset frames (older frames are zeros)."""
         idx = np.asarray(games, np.intp)
         for g, f in zip(games, frames, strict=True):
+            f = f.reshape(self._last.shape[1:])  # an env's (H, W, 1) luma is (H, W) here
             self._last[g] = f
             if self._before is not None:
                 self._before[g] = f
@@ -576,9 +605,8 @@ def vector_env(
         >>> obs, rewards, terminations, truncations, infos = venv.step(np.zeros(4, np.int64))
         >>> venv.close()
     """
-    if num_envs < 1:
-        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-    if grayscale:
+    num_envs = check_int("num_envs", num_envs, low=1, high=MAX_GAMES)  # type: ignore[assignment]
+    if check_bool("grayscale", grayscale):
         if env_kwargs.get("obs_type", "grayscale_image") != "grayscale_image":
             raise ValueError(f"grayscale=True conflicts with obs_type={env_kwargs['obs_type']!r}")
         env_kwargs["obs_type"] = "grayscale_image"

@@ -71,18 +71,12 @@ def test_every_block_not_run_says_why() -> None:
         assert len(why) > 10, f"{doc}:{line}: say why the block is not run: # docs: skip (why)"
 
 
-@pytest.mark.parametrize(
-    ("doc", "line", "code"), EXAMPLES, ids=[f"{d}:{n}" for d, n, _ in EXAMPLES]
-)
-def test_example_runs(
-    doc: str, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ale_roms: Path
-) -> None:
+def run_example(doc: str, line: int, code: str) -> None:
+    """Run one example in the current folder, stopped after ``TIME_LIMIT`` seconds."""
     requires = REQUIRES.match(_first_line(code))
     if requires:
         for name in re.split(r"[,\s]+", requires.group("modules").strip()):
             __import__(name)  # the train extra: installed by the test command
-    shutil.copy(ale_roms / "pong.bin", tmp_path / "pong.bin")
-    monkeypatch.chdir(tmp_path)
     # the block's own line numbers in tracebacks: pad so line N of the file is line N here
     source = "\n" * (line - 1) + code
     code_obj = compile(source, str(ROOT / doc), "exec")
@@ -99,3 +93,26 @@ def test_example_runs(
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+#: what an example that writes files looks like: it must also run a second time
+WRITES = re.compile(r"copytree|write_|record=|mkdir|render_video|save_observation|open\(|\.save\(")
+
+
+@pytest.mark.parametrize(
+    ("doc", "line", "code"), EXAMPLES, ids=[f"{d}:{n}" for d, n, _ in EXAMPLES]
+)
+def test_example_runs(
+    doc: str, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ale_roms: Path
+) -> None:
+    shutil.copy(ale_roms / "pong.bin", tmp_path / "pong.bin")
+    monkeypatch.chdir(tmp_path)
+    run_example(doc, line, code)
+    if WRITES.search(code):
+        # readers run an example again in the same folder; what it wrote must not stop it
+        run_example(doc, line, code)
+
+
+def test_examples_that_write_files_are_found() -> None:
+    writers = {doc for doc, _, code in EXAMPLES if WRITES.search(code)}
+    assert {"docs/concepts/integrations.md", "docs/quickstart.md"} <= writers

@@ -50,6 +50,20 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert "Emulator" in host and "step_many" in host
     bench = (site / "benchmarks" / "index.html").read_text()
     assert "ratios" in bench, "the benchmark output is included in the page"
+    # a game page opens with its summary table, then the GIF; the wiring is folded away
+    body = pong.split("<h1", 1)[1]
+    assert body.index("<table") < body.index("pong_v0.gif") < body.index("<h2")
+    assert "<td>Observation shape</td>\n<td>(210, 160, 3)</td>" in body
+    assert "<details>" in body and "Wiring" in body.split("<details>")[1][:200]
+    # repository paths link to the repository, docs paths to their page
+    assert (
+        'href="https://github.com/pettingretro/pettingretro/blob/main/tests/envs/test_pong.py"'
+        in pong
+    )
+    assert 'href="../../notes/stella-core/"' in pong
+    # API signatures are wrapped (by ruff), not one long line
+    assert re.search(r"Emulator</span><span class=\"p\">\(</span>\s*\n", host)
+    assert (site / "changelog" / "index.html").read_text().count("Unreleased") >= 1
 
 
 @pytest.mark.parametrize("module", ENV_MODULES)
@@ -113,3 +127,37 @@ def test_gif_script_renders_a_game(tmp_path: Path) -> None:
     with Image.open(tmp_path / "pong_v0.gif") as im:
         assert im.size == (160, 210)
         assert im.n_frames > 1
+
+
+def games_hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("games_hook", DOCS / "_hooks" / "games.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("module", ENV_MODULES)
+def test_summary_table_is_read_from_the_env(module: str) -> None:
+    import importlib
+
+    table = games_hook().summary_table(module)
+    rows = dict(re.findall(r"^\| (.+?) \| (.+?) \|$", table, re.M))
+    env = importlib.import_module(f"pettingretro.envs.{module}").parallel_env()
+    gray = importlib.import_module(f"pettingretro.envs.{module}").parallel_env(
+        obs_type="grayscale_image"
+    )
+    try:
+        agent = env.possible_agents[0]
+        assert rows["Import"] == f"`from pettingretro.envs import {module}`"
+        assert rows["Agents"] == f"`agents= {env.possible_agents}`"
+        assert rows["Action values"] == f"[0, {env.action_space(agent).n - 1}]"
+        assert rows["Observation shape"] == str(env.observation_space(agent).shape)
+        assert rows["Grayscale observation shape"] == str(gray.observation_space(agent).shape)
+        assert rows["State shape"] == str(env.state_space.shape)
+    finally:
+        env.close()
+        gray.close()
+    page = (DOCS / "games" / f"{module.rsplit('_v', 1)[0]}.md").read_text()
+    agents = page.split("## Agents", 1)[1].split("\n## ", 1)[0]
+    assert '<details markdown="1">' in agents, "the wiring is in a collapsible block"

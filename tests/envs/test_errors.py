@@ -79,7 +79,7 @@ def test_bad_kwargs() -> None:
         pong_v0.parallel_env(obs_type="pixels")
     with pytest.raises(ValueError, match="2 or 4 players"):
         pong_v0.parallel_env(num_players=3)
-    with pytest.raises(ValueError, match="not a 2-player mode"):
+    with pytest.raises(ValueError, match="no such 2-player mode"):
         pong_v0.parallel_env(mode=6)
     with pytest.raises(TypeError, match="unexpected keyword"):
         pong_v0.parallel_env(bogus=1)

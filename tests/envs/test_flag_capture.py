@@ -76,5 +76,5 @@ def test_modes():
         env.reset()
         assert env.emu.ram[MODE] == mode
         env.close()
-    with pytest.raises(ValueError, match="not a 2-player mode"):
+    with pytest.raises(ValueError, match="no such 2-player mode"):
         flag_capture_v0.parallel_env(mode=8)  # one-player modes are not offered

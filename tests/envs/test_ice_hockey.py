@@ -70,5 +70,5 @@ def test_modes():
     env.reset()
     assert env.emu.ram[MODE] == 3
     env.close()
-    with pytest.raises(ValueError, match="not a 2-player mode"):
+    with pytest.raises(ValueError, match="no such 2-player mode"):
         ice_hockey_v0.parallel_env(mode=0)  # one-player modes are not offered

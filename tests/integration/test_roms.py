@@ -31,6 +31,15 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture
+def pong_copy(tmp_path: Path, ale_roms: Path) -> Path:
+    """ale-py's Pong ROM outside ale-py (a file inside it is found there, never copied)."""
+    copy = tmp_path / "my roms" / "pong.bin"
+    copy.parent.mkdir()
+    copy.write_bytes((ale_roms / "pong.bin").read_bytes())
+    return copy
+
+
 def by_name(results, name: str):
     return next(r for r in results if Path(r.source.split(":")[0]).name == name)
 
@@ -52,11 +61,8 @@ def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def test_ale_roms_import_for_stable_retro_and_our_games(ale_roms: Path, data: Path) -> None:
-    packages = [package_dir("stable_retro") / "data", ale_roms]
-    before = snapshot(*packages)
-    results = list(catalog.import_known_roms([ale_roms]))
-    pong = by_name(results, "pong.bin")
+def test_roms_import_for_stable_retro_and_our_games(pong_copy: Path, data: Path) -> None:
+    [pong] = catalog.import_known_roms([pong_copy])
     assert pong.status == "imported"
     assert set(pong.imported) == {"pong", "Pong-Atari2600-v0"}
     assert pong.sha1 == PONG_SHA1
@@ -72,13 +78,26 @@ def test_ale_roms_import_for_stable_retro_and_our_games(ale_roms: Path, data: Pa
     assert find_rom("pong", PONG_SHA1, files=("rom.a26", "rom.bin"), ale_name="pong") == (
         data / "roms/pong/rom.a26"
     )
-    assert snapshot(*packages) == before, "an import wrote into an installed package"
     assert all(p.is_relative_to(data) for p in data.rglob("*"))
 
 
-def test_reimport_says_already_there(ale_roms: Path) -> None:
-    list(catalog.import_known_roms([ale_roms / "pong.bin"]))
-    again = list(catalog.import_known_roms([ale_roms / "pong.bin"]))
+def test_ale_pys_own_folder_is_matched_not_copied(ale_roms: Path, data: Path) -> None:
+    packages = [package_dir("stable_retro") / "data", ale_roms]
+    before = snapshot(*packages)
+    results = list(catalog.import_known_roms([ale_roms]))
+    pong = by_name(results, "pong.bin")
+    assert (pong.status, pong.shipped_by, pong.sha1) == ("already there", "ale-py", PONG_SHA1)
+    assert set(pong.present) == {"pong", "Pong-Atari2600-v0"}
+    assert sum(r.status == "already there" for r in results) > 40  # of its ~100 ROMs
+    assert not any(r.imported for r in results)
+    assert not data.exists() or not list(data.rglob("rom.*")), "ale-py's ROMs copied again"
+    assert snapshot(*packages) == before, "an import wrote into an installed package"
+    assert catalog.find_integration_rom("Pong-Atari2600-v0") == ale_roms / "pong.bin"
+
+
+def test_reimport_says_already_there(pong_copy: Path) -> None:
+    list(catalog.import_known_roms([pong_copy]))
+    again = list(catalog.import_known_roms([pong_copy]))
     assert [r.status for r in again] == ["already there"]
     assert set(again[0].present) == {"pong", "Pong-Atari2600-v0"}
 
@@ -192,14 +211,14 @@ def test_catalog_lists_ours_stable_retros_and_the_users(tmp_path: Path, monkeypa
     assert found["MortalKombat2-Arcade-v0"].rom_files[0] == "mk2.zip"
 
 
-def test_rom_status_without_hashing(ale_roms: Path) -> None:
+def test_rom_status_without_hashing(pong_copy: Path) -> None:
     assert catalog.rom_status(catalog.integration("Pong-Atari2600-v0")) == "installed (ale-py)"
     assert (
         catalog.rom_status(catalog.integration("Airstriker-Genesis-v0"))
         == "ships with stable-retro"
     )
     assert catalog.rom_status(catalog.integration("NHL94-Genesis-v0")) == "missing"
-    list(catalog.import_known_roms([ale_roms / "pong.bin"]))
+    list(catalog.import_known_roms([pong_copy]))
     assert catalog.rom_status(catalog.integration("Pong-Atari2600-v0")) == "imported"
 
 

@@ -189,3 +189,27 @@ def test_missing_files(tmp_path: Path) -> None:
         load_game(write(tmp_path / "C", DATA), "contest")
     assert scenario_names(write(tmp_path / "H", DATA)) == []
     assert validate_integration(tmp_path / "H") == []
+
+
+def test_every_stable_retro_folder_is_made_by_its_own_name() -> None:
+    """All 1,068 folders, the 62 without a ``-vN`` suffix included (24 of those hold only a
+    data.json; the other 38 once resolved to a different ``-v0`` folder)."""
+    from pettingretro.registry import resolve
+
+    wrong = [f for f in INTEGRATIONS if Path(str(resolve(f.split("/")[1]).path)) != _root() / f]
+    assert not wrong, wrong[:10]
+
+
+def test_a_data_only_folder_plays_with_a_rom_given(tmp_path: Path) -> None:
+    import pettingretro
+    from pettingretro.testing.roms import TEST_ROMS, build_rom
+
+    folder = _root() / "experimental" / "AdventureIsland-GameBoy"
+    assert sorted(p.name for p in folder.iterdir()) == ["data.json"]
+    rom = build_rom("gb", tmp_path)
+    env = pettingretro.parallel_env("AdventureIsland-GameBoy", rom=rom, obs_type="ram")
+    assert env.possible_agents == ["first_0"]
+    env.reset(seed=0)
+    env.step({"first_0": 0})
+    assert env.emu is not None and env.emu.core_path.name.startswith(TEST_ROMS["gb"].core)
+    env.close()

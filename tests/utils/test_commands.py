@@ -94,7 +94,10 @@ def test_play_command_records_the_game(
     assert "replay:" in out and len(list(tmp_path.glob("pong_v0-*.bk2"))) == 1
 
 
-def test_play_command_names_unknown_games(capsys: pytest.CaptureFixture[str]) -> None:
+def test_play_command_names_unknown_games(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     args = parser().parse_args(["play", "nosuchgame_v0"])
     assert args.func(args) == 2
     assert "pong_v0" in capsys.readouterr().err

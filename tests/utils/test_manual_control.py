@@ -160,3 +160,32 @@ def test_gamepad_hat_and_buttons() -> None:
     air = pettingretro.parallel_env("Airstriker-Genesis-v0")
     assert _pad_parts(FakePad(), False, air) == {"LEFT", "UP", "B"}  # pad button 0 is libretro B
     air.close()
+
+
+@pytest.mark.parametrize(
+    ("env_vars", "message"),
+    [
+        ({"SDL_VIDEODRIVER": None, "DISPLAY": None, "WAYLAND_DISPLAY": None}, "are unset"),
+        ({"SDL_VIDEODRIVER": "x11", "DISPLAY": None}, r"SDL_VIDEODRIVER=x11\)"),
+    ],
+)
+def test_no_display_is_an_error_that_names_the_fix(
+    env_vars: dict[str, str | None], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pettingretro.errors import PettingRetroError
+
+    for name, value in env_vars.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    # an invisible window that plays on until killed was the alternative
+    env = pong_v0.parallel_env()
+    with pytest.raises(PettingRetroError, match=message) as e:
+        manual_control(env, fps=0, max_steps=5)
+    assert "SDL_VIDEODRIVER=dummy" in str(e.value)
+    human = pong_v0.parallel_env(render_mode="human")
+    with pytest.raises(PettingRetroError, match=message):
+        human.reset(seed=0)  # reset() draws the first frame
+    human.close()
+    env.close()
