@@ -577,6 +577,8 @@ def test_errors_from_the_core_come_back_as_they_are(faulty_core: Path, tmp_path:
 def test_constructor_errors_are_the_hosts(faulty_core: Path, tmp_path: Path) -> None:
     with pytest.raises(errors.RomNotFoundError, match="does not exist"):
         IsolatedEmulator(faulty_core, tmp_path / "missing.txt")
+    with pytest.raises(errors.RomNotFoundError, match="is a directory; pass the ROM file inside"):
+        IsolatedEmulator(faulty_core, tmp_path)
     with pytest.raises(errors.CoreNotFoundError):
         IsolatedEmulator("no_such_core", rom(tmp_path))
     with pytest.raises(errors.RomLoadError):

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from pettingretro import errors
 from pettingretro.cores import find_core
 from pettingretro.errors import EmulatorCrashed
-from pettingretro.host import MAX_PORTS, AVInfo, MemoryDescriptor, SystemInfo, default_system_dir
+from pettingretro.host import AVInfo, MemoryDescriptor, SystemInfo, default_system_dir
 from pettingretro.isolation import forkserver
 from pettingretro.isolation import protocol as p
 
@@ -208,16 +208,10 @@ class IsolatedEmulator:
         self._conn: Any = None
         self._fd = -1
         self._shm: mmap.mmap | None = None
+        # the ROM, the ports and the options are checked by the Emulator in the worker, whose
+        # errors come back as they are; the core is found here to name it in crash messages
         core_path = find_core(core)
-        rom_path = Path(rom).absolute()  # the worker's working directory is the fork server's
-        if not rom_path.is_file():
-            raise errors.RomNotFoundError(f"ROM file '{rom_path}' does not exist")
-        if not os.access(rom_path, os.R_OK):
-            raise errors.RomNotFoundError(
-                f"ROM file '{rom_path}' is not readable (check its permissions)"
-            )
-        if not 1 <= num_ports <= MAX_PORTS:
-            raise ValueError(f"num_ports must be 1..{MAX_PORTS}, got {num_ports}")
+        rom_path = Path(rom).absolute()
         self.isolation = IsolationOptions(checkpoint_every, timeout, wall_timeout, spin)
         self.label = label or rom_path.name
         self.num_ports = num_ports
@@ -242,6 +236,7 @@ class IsolatedEmulator:
         self._busy = threading.Lock()
         self._frame = 0
         self._crash: EmulatorCrashed | None = None
+        loaded = self._start()  # raises the Emulator's errors for bad arguments
         self._held = np.zeros(num_ports, np.uint16)
         self._moves: npt.NDArray[np.int32] | None = None
         self._dirty_buttons = False
@@ -249,7 +244,6 @@ class IsolatedEmulator:
         self._replay: dict[tuple[Any, ...], p.Setting] = {}
         self._npaddles = 0
         self.restarts = 0
-        loaded = self._start()
         self.core_path: Path = loaded.core_path
         self.system_info: SystemInfo = loaded.system_info
         self.av_info: AVInfo = loaded.av_info
