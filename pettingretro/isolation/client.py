@@ -387,8 +387,8 @@ class IsolatedEmulator:
             how = (
                 f"did not answer within {self.timeout} s{of_cpu} and was killed"
                 if hung == "cpu"
-                else f"did not answer within {self.wall_timeout} s and was killed "
-                "(it was blocked, using no CPU)"
+                else f"did not answer within {self.wall_timeout} s and was killed (blocked: "
+                f"it used less than {self.timeout} s of CPU time)"
             )
         elif sig is not None:
             how = f"crashed with {sig}"
