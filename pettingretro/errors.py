@@ -112,3 +112,7 @@ class EmulatorCrashed(PettingRetroError):
 def _rebuild_crash(message: str, attrs: dict[str, object]) -> EmulatorCrashed:
     # keyword arguments do not survive Exception's default pickling
     return EmulatorCrashed(message, **attrs)  # type: ignore[arg-type]
+
+
+class TilesError(PettingRetroError, ValueError):
+    """A tiles observation was asked of a console, core or game that cannot give it."""
