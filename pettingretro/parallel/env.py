@@ -45,7 +45,7 @@ from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
-from pettingretro.isolation import IsolatedEmulator
+from pettingretro.isolation import IsolationOptions
 from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
@@ -124,17 +124,27 @@ def _check_not_empty(rom: Path) -> None:
         pass  # the emulator says what is wrong with the path
 
 
+def _isolation_options(isolate: Any) -> IsolationOptions | None:
+    """``isolate=`` checked: the worker's options, or None to run in this process."""
+    try:
+        return IsolationOptions.parse(isolate)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(
+            f"isolate must be True, False, a dict of options or an IsolationOptions: {e}"
+        ) from None
+
+
 def _make_emulator(
     core: str | os.PathLike[str],
     rom: Path,
     options: Mapping[str, str] | None,
     *,
-    isolate: bool,
+    isolation: IsolationOptions | None,
     label: str,
 ) -> EmulatorLike:
-    """The env's emulator: in this process, or (``isolate``) served by a worker process."""
-    if isolate:
-        return IsolatedEmulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
+    """The env's emulator: in this process, or (``isolation``) served by a worker process."""
+    if isolation is not None:
+        return isolation.emulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
     return Emulator(core, rom, options=options, num_ports=MAX_PORTS)
 
 
@@ -281,7 +291,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         record: a folder: each episode is written there as a BizHawk ``.bk2`` replay (True: the
             working folder, as stable-retro's ``record=True``).
         isolate: run the emulator in a worker process, so that a crashing core raises
-            ``EmulatorCrashed`` instead of taking this process down.
+            ``EmulatorCrashed`` instead of taking this process down: True, or its options as a
+            dict or an :class:`~pettingretro.isolation.IsolationOptions`
+            (``{"timeout": 5, "checkpoint_every": 100}``).
         throttle: ``render_mode="human"`` plays at the game's own speed (the core's frame rate
             divided by ``frameskip``, ``metadata["render_fps"]``); False runs as fast as it can.
         grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
@@ -310,7 +322,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core_options: Mapping[str, str] | None = None,
         state: str | os.PathLike[str] | None = None,
         record: str | os.PathLike[str] | bool | None = None,
-        isolate: bool = False,
+        isolate: bool | Mapping[str, Any] | IsolationOptions = False,
         grayscale_channel: bool = True,
         throttle: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
@@ -354,7 +366,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
         render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
         full_action_space = check_bool("full_action_space", full_action_space)
-        isolate = check_bool("isolate", isolate)
+        isolation = _isolation_options(isolate)
         grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
         throttle = check_bool("throttle", throttle)
         frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
@@ -402,7 +414,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._plan_integration(core, rom)
         _check_not_empty(self.rom_path)
         self.emu = _make_emulator(
-            self._core_name, self.rom_path, core_options, isolate=isolate, label=game.env_name
+            self._core_name, self.rom_path, core_options, isolation=isolation, label=game.env_name
         )
         self._vars = dict(spec.variables)
         self._scenario = spec.scenario
