@@ -76,3 +76,11 @@ class UnknownAgentError(PettingRetroError, KeyError, ValueError):
 
 class TilesError(PettingRetroError, ValueError):
     """A tiles observation was asked of a console, core or game that cannot give it."""
+
+
+class MovieError(PettingRetroError, ValueError):
+    """A movie file is malformed, incomplete, unsafe, or does not fit the env it is played into."""
+
+
+class RecordingError(PettingRetroError, OSError):
+    """An episode's movie could not be written (nothing was left behind)."""

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from pettingretro.envs import pong_v0, space_invaders_v0
-from pettingretro.movie import Movie, MovieError, RecordingError, make_env, playback
+from pettingretro.factory import env_for_movie
+from pettingretro.movie import Movie, MovieError, RecordingError, playback
 
 
 def sha(a: np.ndarray) -> str:
@@ -50,7 +51,7 @@ def test_playback_reproduces_the_episode_bit_for_bit(
     movie = Movie(path)
     # reset()'s frame, then every frame of every step
     assert movie.num_frames == 1 + 300 * frameskip
-    env = make_env(movie)
+    env = env_for_movie(movie)
     replayed = [sha(screen) for screen in playback(movie, env)]
     assert replayed == hashes
     assert np.array_equal(env.emu.ram, ram)
@@ -64,7 +65,7 @@ def test_pong_replay_needs_the_recorded_paddles(tmp_path: Path) -> None:
     assert len(np.unique(movie.paddles[:, 0])) > 5  # the random player moved its paddle
     paddles = movie.paddles
     movie._paddles = np.repeat(paddles[:1], movie.num_frames, axis=0)  # paddles held still
-    env = make_env(movie)
+    env = env_for_movie(movie)
     assert [sha(s) for s in playback(movie, env)] != hashes
     movie._paddles = None
     with pytest.raises(MovieError, match="no paddle positions"):
@@ -271,7 +272,7 @@ def test_plays_back_a_stable_retro_movie(tmp_path: Path) -> None:
     for action in run["actions"]:
         assert movie.step()
         assert [int(movie.get_key(i, 0)) for i in range(len(action))] == action
-    env = make_env(movie)
+    env = env_for_movie(movie)
     rams = [sha(env.emu.ram) for _ in playback(movie, env)]
     env.close()
     assert rams == run["rams"]  # the same RAM after every frame as under stable-retro

@@ -261,18 +261,20 @@ def render_video(
         >>> render_video("pong_v0-000000.bk2", "pong.mp4")  # doctest: +SKIP
         (PosixPath('pong.mp4'), 1201)
     """
-    from pettingretro.movie import Movie, make_env, playback
+    from pettingretro.factory import env_for_movie
+    from pettingretro.movie import Movie, playback
     from pettingretro.utils.progress import Progress
 
     m = Movie(movie)
     out = Path(output) if output is not None else Path(movie).with_suffix(".mp4")
     if lossless and out.suffix.lower() not in LOSSLESS:
         raise PettingRetroError(f"cannot write {out.name} losslessly: use {' or '.join(LOSSLESS)}")
-    env = make_env(m)
+    env = env_for_movie(m)
     # written under a temporary name (same suffix: it picks the format), renamed when complete
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.partial{out.suffix}")
     try:
-        core_fps = env._live().av_info.fps
+        assert env.emu is not None  # built, not closed
+        core_fps = env.emu.av_info.fps
         rate = fps if fps is not None else core_fps / (1 if every_frame else m.frameskip)
         total = len(m.step_bounds(every_frame))
         with Progress(total, "frames", progress, delay=0.5) as bar:
