@@ -13,8 +13,7 @@ import pytest
 
 from pettingretro.envs import pong_v0
 from pettingretro.factory import env_for_movie
-from pettingretro.movie import Movie, MovieError
-from pettingretro.movie import bk2
+from pettingretro.movie import Movie, MovieError, bk2
 
 
 @pytest.fixture(scope="module")
