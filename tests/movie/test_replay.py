@@ -282,3 +282,25 @@ def test_plays_back_a_stable_retro_movie(tmp_path: Path) -> None:
     rams = [sha(env.emu.ram) for _ in playback(movie, env)]
     env.close()
     assert rams == run["rams"]  # the same RAM after every frame as under stable-retro
+
+
+@pytest.mark.parametrize("module", [pong_v0, space_invaders_v0])
+def test_playback_into_an_isolated_emulator(tmp_path: Path, module) -> None:
+    """An env with isolate=True (its emulator in a worker process) replays bit for bit, no cast."""
+    path, hashes, ram = record(module, tmp_path, frameskip=2, steps=60)
+    movie = Movie(path)
+    env = env_for_movie(movie, isolate=True)
+    try:
+        assert type(env.emu).__name__ == "IsolatedEmulator"
+        replayed = [sha(screen) for screen in playback(movie, env)]
+        assert np.array_equal(env.emu.ram, ram)
+    finally:
+        env.close()
+    env = env_for_movie(movie)
+    try:
+        assert [
+            sha(screen) for screen in playback(movie, env.emu)
+        ] == replayed  # the emulator alone
+    finally:
+        env.close()
+    assert replayed == hashes and len(hashes) == 61
