@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro.errors import MovieError
-from pettingretro.host import EmulatorLike
+from pettingretro.host import Emulator, EmulatorLike
 from pettingretro.movie.bk2 import Movie
 
 __all__ = ["STABLE_RETRO_CORE_OPTIONS", "playback"]
@@ -49,7 +49,11 @@ def _emulator_of(target: Any) -> tuple[EmulatorLike, int]:
 
 
 def playback(
-    movie: Movie, env: Any, *, every_frame: bool = False
+    movie: Movie,
+    env: Any,
+    *,
+    every_frame: bool = False,
+    sound: list[npt.NDArray[np.int16]] | None = None,
 ) -> Iterator[npt.NDArray[np.uint8]]:
     """Replay a movie into an env's emulator, frame by frame; yield the screen after each step.
 
@@ -64,6 +68,9 @@ def playback(
             or an emulator: an in-process ``Emulator`` or an isolated one.
             Call ``reset()`` before using the env for anything else afterwards.
         every_frame: yield after every frame instead of every step.
+        sound: a list that gets the (N, 2) int16 samples of every emulation, in order, by the
+            time each screen is yielded; the emulator must be an in-process one with audio on
+            (``emu.enable_audio()``).
 
     Yields:
         The (H, W, 3) RGB screen after each step (``env.emu`` holds the rest: RAM, state).
@@ -71,8 +78,14 @@ def playback(
     Raises:
         MovieError: the movie starts from power-on, or it does not fit the env (ports,
             paddles, ROM).
+        MovieError: ``sound`` was given for an emulator whose audio is off.
     """
     emu, npad = _emulator_of(env)
+    if sound is not None and not (isinstance(emu, Emulator) and emu.audio_enabled):
+        raise MovieError(
+            "playback(sound=[]) needs an in-process emulator with audio on: call "
+            "env.emu.enable_audio() first (an isolated emulator sends no sound)"
+        )
     state = movie.get_state()
     if not state:
         raise MovieError(
@@ -119,14 +132,25 @@ def playback(
             if uniform:
                 _paddles_before(emu, pads, a, zero)
                 emu.step_into(masks[a], b - a, None, video=True)
+                if sound is not None:
+                    sound.append(_audio(emu))
             else:
                 for f in range(a, b):
                     _paddles_before(emu, pads, f, zero)
                     emu.step_into(masks[f], 1, None, video=f == b - 1)
+                    if sound is not None:
+                        sound.append(_audio(emu))
             yield emu.screen_rgb()
     finally:
         if pads is not None and not emu.closed:
             emu.paddles_move(zero)
+
+
+def _audio(emu: EmulatorLike) -> npt.NDArray[np.int16]:
+    """A copy of the last emulation's samples (the buffer is rewritten by the next)."""
+    assert isinstance(emu, Emulator)  # checked on entry
+    out: npt.NDArray[np.int16] = emu.audio().copy()
+    return out
 
 
 def _paddles_before(

@@ -292,6 +292,8 @@ def test_playback_into_an_isolated_emulator(tmp_path: Path, module) -> None:
     env = env_for_movie(movie, isolate=True)
     try:
         assert type(env.emu).__name__ == "IsolatedEmulator"
+        with pytest.raises(MovieError, match="needs an in-process emulator with audio on"):
+            next(playback(movie, env, sound=[]))
         replayed = [sha(screen) for screen in playback(movie, env)]
         assert np.array_equal(env.emu.ram, ram)
     finally:
