@@ -194,6 +194,9 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="pixel-exact video: .mkv (FFV1) or .mp4 (H.264 RGB, -qp 0)",
     )
+    p.add_argument(
+        "--no-sound", action="store_true", help="no sound track (default: one, at real time)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=video)
     return p
@@ -217,6 +220,7 @@ def video(args: argparse.Namespace) -> int:
             every_frame=args.every_frame,
             lossless=args.lossless,
             progress=False if args.quiet else None,
+            sound=False if args.no_sound else None,
         )
     except (PettingRetroError, ValueError, OSError) as e:
         print(f"pettingretro video: {e}", file=sys.stderr)
