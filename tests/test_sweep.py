@@ -33,7 +33,7 @@ BAD_ARGUMENTS = {
     "rom": [3, "", "/nonexistent/pong.bin"],
     "core_options": [["x"], "x=y", {"k": ["v"]}, {1: "a"}],
     "record": [3, ["x"]],
-    "isolate": ["yes", 1],
+    "isolate": ["yes", 1, {"timeoutt": 1}, {"timeout": -1}],
     "grayscale_channel": ["no", 0],
     "auto_rom_install_path": [3],
 }
@@ -258,5 +258,23 @@ def test_reset_after_an_isolated_crash_starts_a_new_worker() -> None:
         env.step({"first_0": 0, "second_0": 0})
     again, _ = env.reset(seed=0)
     assert np.array_equal(again["first_0"], first["first_0"])
+    env.step({"first_0": 0, "second_0": 0})
+    env.close()
+
+
+def test_the_vector_env_refuses_tile_observations(tmp_path) -> None:
+    from pettingretro.testing.roms import build_tiles_rom
+
+    rom = build_tiles_rom("gb", tmp_path)
+    with pytest.raises(ValueError, match=r"obs_type='tiles'.*parallel and AEC envs"):
+        pettingretro.vector_env(
+            lambda **kw: pettingretro.parallel_env(rom=rom, **kw), 1, obs_type="tiles"
+        )
+
+
+def test_isolate_takes_options() -> None:
+    env = pong_v0.parallel_env(obs_type="ram", isolate={"timeout": 30, "checkpoint_every": 10})
+    assert type(env.emu).__name__ == "IsolatedEmulator"
+    env.reset(seed=0)
     env.step({"first_0": 0, "second_0": 0})
     env.close()

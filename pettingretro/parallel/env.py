@@ -45,14 +45,16 @@ from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
-from pettingretro.isolation import IsolatedEmulator
+from pettingretro.isolation import IsolationOptions
 from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
+from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
+from pettingretro.tiles.ram import GameRam
 from pettingretro.window import Window
 
-OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
+OBS_TYPES = ("rgb_image", "grayscale_image", "ram", *TILE_OBS_TYPES)
 RENDER_MODES = ("human", "rgb_array")
 
 # The state right after setup (mode selected, start actions done) depends only on the game,
@@ -122,17 +124,27 @@ def _check_not_empty(rom: Path) -> None:
         pass  # the emulator says what is wrong with the path
 
 
+def _isolation_options(isolate: Any) -> IsolationOptions | None:
+    """``isolate=`` checked: the worker's options, or None to run in this process."""
+    try:
+        return IsolationOptions.parse(isolate)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(
+            f"isolate must be True, False, a dict of options or an IsolationOptions: {e}"
+        ) from None
+
+
 def _make_emulator(
     core: str | os.PathLike[str],
     rom: Path,
     options: Mapping[str, str] | None,
     *,
-    isolate: bool,
+    isolation: IsolationOptions | None,
     label: str,
 ) -> EmulatorLike:
-    """The env's emulator: in this process, or (``isolate``) served by a worker process."""
-    if isolate:
-        return IsolatedEmulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
+    """The env's emulator: in this process, or (``isolation``) served by a worker process."""
+    if isolation is not None:
+        return isolation.emulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
     return Emulator(core, rom, options=options, num_ports=MAX_PORTS)
 
 
@@ -279,7 +291,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         record: a folder: each episode is written there as a BizHawk ``.bk2`` replay (True: the
             working folder, as stable-retro's ``record=True``).
         isolate: run the emulator in a worker process, so that a crashing core raises
-            ``EmulatorCrashed`` instead of taking this process down.
+            ``EmulatorCrashed`` instead of taking this process down: True, or its options as a
+            dict or an :class:`~pettingretro.isolation.IsolationOptions`
+            (``{"timeout": 5, "checkpoint_every": 100}``).
         throttle: ``render_mode="human"`` plays at the game's own speed (the core's frame rate
             divided by ``frameskip``, ``metadata["render_fps"]``); False runs as fast as it can.
         grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
@@ -308,7 +322,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core_options: Mapping[str, str] | None = None,
         state: str | os.PathLike[str] | None = None,
         record: str | os.PathLike[str] | bool | None = None,
-        isolate: bool = False,
+        isolate: bool | Mapping[str, Any] | IsolationOptions = False,
         grayscale_channel: bool = True,
         throttle: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
@@ -342,6 +356,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.recorder: Any = None
         self._busy = threading.Lock()
         self.emu: EmulatorLike | None = None
+        self._tiles: TileObservation | None = None  # made for a tiles obs or game_area()
         if type(obs_type).__name__ == "Observations":  # stable_retro.Observations.IMAGE / RAM
             obs_type = {"IMAGE": "rgb_image", "RAM": "ram"}.get(
                 getattr(obs_type, "name", ""), obs_type
@@ -351,7 +366,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
         render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
         full_action_space = check_bool("full_action_space", full_action_space)
-        isolate = check_bool("isolate", isolate)
+        isolation = _isolation_options(isolate)
         grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
         throttle = check_bool("throttle", throttle)
         frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
@@ -399,7 +414,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._plan_integration(core, rom)
         _check_not_empty(self.rom_path)
         self.emu = _make_emulator(
-            self._core_name, self.rom_path, core_options, isolate=isolate, label=game.env_name
+            self._core_name, self.rom_path, core_options, isolation=isolation, label=game.env_name
         )
         self._vars = dict(spec.variables)
         self._scenario = spec.scenario
@@ -413,7 +428,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         except IndexError as err:
             raise IntegrationError(f"{spec.path / 'data.json'}: {err}") from None
         self._evaluator = self._scenario.evaluator(self.num_players, self._space)
-        self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
+        self._rules: Rules = game.make_rules(self.num_players, self.mode)
         paddles = self.paddle_spec
         if paddles and self.controls.num_paddles:
             lo, hi = paddles["range"]
@@ -428,21 +443,28 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.throttle = throttle
         self._setup()
         self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
+        self._ram = GameRam(self.emu)  # system RAM, plus Game Boy high RAM
         h, w = self.emu.screen_shape
+        space: gymnasium.spaces.Box | gymnasium.spaces.MultiDiscrete
         if obs_type == "rgb_image":
             space = gymnasium.spaces.Box(0, 255, (h, w, 3), np.uint8)
         elif obs_type == "grayscale_image":
             shape: tuple[int, ...] = (h, w, 1) if grayscale_channel else (h, w)
             space = gymnasium.spaces.Box(0, 255, shape, np.uint8)
+        elif obs_type in TILE_OBS_TYPES:  # docs/concepts/tiles.md
+            self._tiles = TileObservation(
+                self.emu, obs_type, TileClasses.load(spec.path), game.env_name
+            )
+            space = self._tiles.space
         else:
-            space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+            space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self.observation_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: space for a in self.possible_agents
         }
         # an integration may crop each player's picture (scenario "crop" / "crops")
         crops = (
             []
-            if game.native or obs_type == "ram"
+            if game.native or obs_type == "ram" or obs_type in TILE_OBS_TYPES
             else [spec.scenario.crop_for(p) for p in range(self.num_players)]
         )
         self.crops = crops if any(c is not None for c in crops) else None
@@ -454,13 +476,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: gymnasium.spaces.Discrete(self.num_actions) for a in self.possible_agents
         }
-        self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+        self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
         self._cycles = 0
         self._needs_reset = True
-        self._obs: npt.NDArray[np.uint8] | None = None
+        self._obs: npt.NDArray[Any] | None = None
         self._window: Any = None
         self._next_show = 0.0
         self._observer_error: BaseException | None = None
@@ -741,7 +763,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             else:
                 assert select is not None
                 var = self._vars[select["variable"]]
-                target = self.mode + int(select.get("offset", 0))
+                # "target": one value for every mode (a one-/two-player switch, say)
+                target = int(select.get("target", self.mode + int(select.get("offset", 0))))
                 press = int(select.get("press_frames", 2))
                 for _ in range(int(select.get("max_presses", 100))):
                     if var.read(emu.ram, self.rambase) == target:
@@ -802,12 +825,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     # ------------------------------------------------------------------ stepping
 
-    def _step_emulator(self, masks: npt.NDArray[np.uint16], frames: int) -> npt.NDArray[np.uint8]:
+    def _step_emulator(self, masks: npt.NDArray[np.uint16], frames: int) -> npt.NDArray[Any]:
         assert self.emu is not None
+        if self._tiles is not None and self.obs_type in TILE_OBS_TYPES:
+            self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
+            return self._tiles.observe()
         if self.obs_type == "ram":
             self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
-            ram: npt.NDArray[np.uint8] = self.emu.ram.copy()
-            return ram
+            return self._ram.copy()
         out = np.empty(self._obs_shape, np.uint8)
         gray = self.obs_type == "grayscale_image"
         # C writes luma as (H, W); an (H, W, 1) array's first channel is that, contiguous
@@ -1054,10 +1079,39 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             return np.ascontiguousarray(self.crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
         return self._obs
 
+    def game_area(self, agent: str) -> npt.NDArray[np.uint16]:
+        """The current screen as tile ids, whatever the observation (PyBoy's ``game_area``).
+
+        Every agent sees the same screen. See docs/concepts/tiles.md for the grid's meaning.
+
+        Raises:
+            TilesError: this console or core gives no tile grid (the message says why).
+            EnvStateError: before reset() or after close().
+        """
+        self.agent_index(agent)
+        emu = self._live()
+        if self._obs is None:
+            raise EnvStateError("game_area() before reset(): call reset() first")
+        if self._tiles is None:
+            self._tiles = TileObservation(emu, "tiles", None, self.game.env_name)
+        return self._tiles.game_area()
+
+    @property
+    def game_wrapper(self) -> GameWrapper:
+        """The game's data.json variables as attributes and ``game_area()``, as PyBoy's."""
+        first = self.possible_agents[0]
+        return GameWrapper(self._current_values, lambda: self.game_area(first), self.game.env_name)
+
+    def _current_values(self) -> dict[str, int]:
+        self._live()
+        if self._obs is None:
+            raise EnvStateError("game_wrapper read before reset(): call reset() first")
+        return self._values
+
     def state(self) -> npt.NDArray[np.uint8]:
-        """The global state: a copy of the console's RAM."""
-        ram: npt.NDArray[np.uint8] = self._live().ram.copy()
-        return ram
+        """The global state: a copy of the console's RAM (on Game Boy, work RAM then high RAM)."""
+        self._live()
+        return self._ram.copy()
 
     def render(self) -> npt.NDArray[np.uint8] | None:
         """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""
