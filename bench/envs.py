@@ -349,12 +349,12 @@ def worker(name: str) -> None:
 class Worker:
     """One configuration's worker process, kept running between rounds."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, script: Path | None = None) -> None:
         self.name = name
         # a file, not a pipe: a pipe nobody reads could fill and block the worker
         self.err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", name],
+            [sys.executable, str(Path(script or __file__).resolve()), "--worker", name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.err,

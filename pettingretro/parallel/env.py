@@ -226,6 +226,8 @@ def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
 
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
+    if type(action) is int and 0 <= action < n:  # the usual case, on every step: checked first
+        return action
     if isinstance(action, np.ma.MaskedArray):
         raise ValueError(
             f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
@@ -864,18 +866,20 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ValueError: ``actions`` is not a mapping, names an unknown agent, or holds an
                 action outside that agent's space.
         """
-        if not isinstance(actions, Mapping):
+        if type(actions) is not dict and not isinstance(actions, Mapping):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
-        idx = np.full(self.num_players, self._noop_row, np.intp)
-        live = self.agents
+        idx = [self._noop_row] * self.num_players
+        live, index, n = self.agents, self._index, self.num_actions
         for agent, action in actions.items():
-            i = self.agent_index(agent)
+            i = index.get(agent) if type(agent) is str else None
+            if i is None:
+                i = self.agent_index(agent)  # raises UnknownAgentError, or a str subclass
             if agent not in live:
                 continue
-            idx[i] = check_action(agent, action, self.num_actions)
-        return idx
+            idx[i] = check_action(agent, action, n)
+        return np.array(idx, np.intp)
 
     def inputs(
         self, actions: Mapping[str, Any] | npt.NDArray[np.intp]
@@ -888,14 +892,16 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         The sticky-action draw happens here. Public, with :meth:`before_frames` and
         :meth:`outcome`, so that a vector env can run the emulation of many envs in one C call.
         """
-        if isinstance(actions, Mapping):
-            idx = self.check_actions(actions)
-        elif isinstance(actions, np.ndarray) and actions.shape == (self.num_players,):
+        if type(actions) is np.ndarray and actions.shape == (self.num_players,):
             idx = actions.astype(np.intp)  # what check_actions returned
-            if idx.min() < 0 or idx.max() > self._noop_row:
+            # Python's min/max over a few agents cost less than two numpy reductions
+            values = idx.tolist()
+            if min(values) < 0 or max(values) > self._noop_row:
                 raise ValueError(
                     f"action indices must be in [0, {self.num_actions}); use check_actions()"
                 )
+        elif isinstance(actions, Mapping):
+            idx = self.check_actions(actions)
         else:
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
@@ -906,7 +912,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 i = self._index[agent]
                 if sticky[i] and self._prev[i] != self._noop_row:
                     idx[i] = self._prev[i]
-        self._prev[:] = idx
+        self._prev = idx  # idx is this call's own array: no copy needed
         return self.controls.apply(idx)
 
     def before_frames(

@@ -57,6 +57,9 @@ def _default_threads() -> int:
         return os.cpu_count() or 1
 
 
+#: Info value types gymnasium batches into plain numpy arrays (``VectorEnv._add_info``).
+_SCALARS = frozenset({int, float, bool})
+
 #: Bounds that catch a typo (num_envs=10**6) before it allocates a million emulators.
 MAX_GAMES = 4096
 MAX_THREADS = 1024
@@ -434,7 +437,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         rewards.fill(0.0)
         terms.fill(False)
         truncs.fill(False)
-        infos: dict[str, Any] = {}
+        rows: list[tuple[int, dict[str, Any]]] = []  # (sub-env, its info), in sub-env order
         ended: list[int] = []
         index = self._index
         for g, env in enumerate(self.envs):
@@ -447,9 +450,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                     self._left_term[g, i] = term[agent]
                     self._left_trunc[g, i] = trunc[agent]
                 if info[agent]:
-                    infos = self._add_info(infos, info[agent], g * na + i)
+                    rows.append((g * na + i, info[agent]))
             if not env.agents:
                 ended.append(g)
+        infos = self._batch_infos(rows)
         self._push(new, None)
         if gone is not None:
             self._stack[gone] = 0
@@ -463,6 +467,42 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             truncs.reshape(-1).copy(),
             infos,
         )
+
+    def _batch_infos(self, rows: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+        """The sub-envs' infos as gymnasium's ``_add_info`` batches them, one array per key.
+
+        Every step's infos hold the game's variables, the same keys of the same scalar types
+        for every sub-env: then each key is one array built at once (typed by its first value,
+        as ``_add_info`` types it) instead of one ``_add_info`` call per sub-env and key.
+        """
+        infos: dict[str, Any] = {}
+        if not rows:
+            return infos
+        first = rows[0][1]
+        keys = first.keys()
+        types = [type(v) for v in first.values()]
+        if not all(t in _SCALARS for t in types) or not all(r.keys() == keys for _, r in rows):
+            for e, info in rows:
+                infos = self._add_info(infos, info, e)
+            return infos
+        columns = list(zip(*(r.values() for _, r in rows), strict=True))
+        if any(len(set(map(type, col))) > 1 for col in columns):  # mixed types: gymnasium's way
+            for e, info in rows:
+                infos = self._add_info(infos, info, e)
+            return infos
+        every = len(rows) == self.num_envs
+        where = None if every else [e for e, _ in rows]
+        for key, t, col in zip(keys, types, columns, strict=True):
+            if where is None:
+                infos[key] = np.array(col, t)
+                infos[f"_{key}"] = np.ones(self.num_envs, np.bool_)
+            else:
+                values = np.zeros(self.num_envs, t)
+                values[where] = col
+                mask = np.zeros(self.num_envs, np.bool_)
+                mask[where] = True
+                infos[key], infos[f"_{key}"] = values, mask
+        return infos
 
     def _emulate(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
         """Run every game's frames; return the raw last frames and the new observation frames."""
