@@ -9,7 +9,10 @@ Airstriker unless ``--cores stella``):
                what the machine itself gives right now;
 * ram          Emulator.set_buttons x2 + step(1, video=False) + a copy of emu.ram, per frame;
 * rgb          Emulator.step_into(buttons, 1, out) into a preallocated (H, W, 3) array, per frame;
-* step_many    8 emulators, ``--batch-frames`` frame(s) per call, num_threads=1 vs 2;
+* rgb+audio    the same with audio on (enable_audio, and audio() read every step): what sound
+               costs; with audio off (rgb) it costs nothing, which the rgb ratio shows;
+* step_many    8 emulators, ``--batch-frames`` frame(s) per call, num_threads=1 vs 2, on the
+               process-wide pool; ``pool 2t``: the same on a Pool(2) of the benchmark's own;
 * threads      the same 8 emulators on 1 vs 2 Python threads, each thread stepping its own
                emulators with step_into (the GIL is released inside the C call).
 
@@ -54,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pettingretro.cores import find_core  # noqa: E402
-from pettingretro.host import MAX_PORTS, Button, Emulator, step_many  # noqa: E402
+from pettingretro.host import MAX_PORTS, Button, Emulator, Pool, step_many  # noqa: E402
 
 TARGETS = {"ram": 0.95, "rgb": 0.90, "threads": 1.7}
 ACTIONS = [0] + [
@@ -205,12 +208,13 @@ def bench_ram(emu: Emulator, budget: Budget) -> Sample:
     return timed_loop(one, budget, 1)
 
 
-def bench_rgb(emu: Emulator, budget: Budget) -> Sample:
+def bench_rgb(emu: Emulator, budget: Budget, audio: bool = False) -> Sample:
     acts = random_actions(2, (TABLE, 2)).tolist()
     buttons = np.zeros(emu.num_ports, np.uint16)
     emu.step(1)  # a kept picture fixes the screen's shape (before one, it is the base geometry)
     out = np.empty((*emu.screen_shape, 3), np.uint8)
     step_into = emu.step_into
+    sound = emu.audio
 
     def one(i: int) -> None:
         a, b = acts[i & (TABLE - 1)]
@@ -218,25 +222,49 @@ def bench_rgb(emu: Emulator, budget: Budget) -> Sample:
         buttons[1] = b
         step_into(buttons, 1, out)
 
-    return timed_loop(one, budget, 1)
+    def with_sound(i: int) -> None:
+        one(i)
+        sound()
+
+    if not audio:
+        return timed_loop(one, budget, 1)
+    emu.enable_audio()
+    try:
+        return timed_loop(with_sound, budget, 1)
+    finally:
+        emu.disable_audio()
 
 
 class StepMany:
-    """step_many over all emulators, `frames` frames per call, on `threads` C threads."""
+    """step_many over all emulators, `frames` frames per call, on `threads` C threads.
 
-    def __init__(self, emus: list[Emulator], threads: int, frames: int) -> None:
-        self.emus, self.threads, self.frames = emus, threads, frames
+    With a pool, on that Pool instead of the process-wide one.
+    """
+
+    def __init__(
+        self, emus: list[Emulator], threads: int, frames: int, pool: Pool | None = None
+    ) -> None:
+        self.emus, self.threads, self.frames, self.pool = emus, threads, frames, pool
         self.table = np.zeros((TABLE, len(emus), MAX_PORTS), np.uint16)
         self.table[:, :, :2] = random_actions(3, (TABLE, len(emus), 2))
 
     def __call__(self, budget: Budget) -> Sample:
         """Measure once."""
-        emus, table, frames, threads = self.emus, self.table, self.frames, self.threads
+        emus, table, frames, threads, pool = (
+            self.emus,
+            self.table,
+            self.frames,
+            self.threads,
+            self.pool,
+        )
 
         def one(i: int) -> None:
             step_many(emus, table[i & (TABLE - 1)], frames, num_threads=threads)
 
-        return timed_loop(one, budget, len(emus) * frames)
+        def on_pool(i: int) -> None:
+            step_many(emus, table[i & (TABLE - 1)], frames, pool=pool)
+
+        return timed_loop(one if pool is None else on_pool, budget, len(emus) * frames)
 
 
 class PyThreads:
@@ -310,8 +338,11 @@ def run_core(core: str, args: argparse.Namespace, exe: Path | None) -> dict[str,
         measures["ceiling"], measures["ceiling 2t"] = ceilings
     measures["ram"] = lambda b: bench_ram(solo, b)
     measures["rgb"] = lambda b: bench_rgb(solo, b)
+    measures["rgb+audio"] = lambda b: bench_rgb(solo, b, audio=True)
     for t in (1, 2):
         measures[f"step_many {t}t"] = StepMany(emus, t, args.batch_frames)
+    pool = Pool(2)
+    measures["pool 2t"] = StepMany(emus, 2, args.batch_frames, pool)
     for t in (1, 2):
         measures[f"threads {t}t"] = PyThreads(emus, t, args.batch_frames)
 
@@ -321,6 +352,7 @@ def run_core(core: str, args: argparse.Namespace, exe: Path | None) -> dict[str,
             samples[name].append(fn(budget))
     for c in ceilings:
         c.close()
+    pool.close()
     for e in emus:
         e.close()
 
@@ -361,6 +393,12 @@ def run_core(core: str, args: argparse.Namespace, exe: Path | None) -> dict[str,
         print(
             f"  C ceiling 2t / 1t      wall {r:.3f}   (what the machine gives two bare copies now)"
         )
+    r = cpu["rgb+audio"] / cpu["rgb"]
+    out["audio"] = r
+    print(f"  rgb+audio / rgb        cpu {r:.3f}   (what keeping the sound costs)")
+    r = wall["pool 2t"] / wall["step_many 2t"]
+    out["pool"] = r
+    print(f"  pool 2t / step_many 2t wall {r:.3f}   (a Pool of one's own vs the shared one)")
     for kind in ("step_many", "threads"):
         r = wall[f"{kind} 2t"] / wall[f"{kind} 1t"]
         out[f"{kind} 2t/1t"] = r

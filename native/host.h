@@ -1,8 +1,11 @@
 /* pettingretro's libretro host: the C API that pettingretro._native exposes to Python.
  *
  * This file is also the cffi cdef: native/_build.py feeds it to cffi with the preprocessor lines
- * removed, so keep it to plain declarations. Functions return PR_OK or a negative PR_E* code and
- * leave a message in pr_error(); they never print, exit or abort.
+ * removed, so keep it to plain declarations with literal values. Functions return PR_OK or a
+ * negative PR_E* code and leave a message in pr_error(); they never print, exit or abort. Every
+ * number Python needs (libretro ids, limits, flags) is declared here and reaches Python as
+ * lib.PR_*; the values that mirror libretro's are checked against native/libretro_abi.h by the
+ * compiler (core.c). The implementation is split by concern; native/internal.h lists the files.
  */
 #ifndef PETTINGRETRO_HOST_H
 #define PETTINGRETRO_HOST_H
@@ -10,12 +13,13 @@
 #include <stdint.h>
 
 typedef struct pr_emu pr_emu;
+typedef struct pr_pool pr_pool;
 
 enum {
     PR_OK = 0,
     PR_EINVAL = -1,
     PR_ECORE = -2,
-    PR_EROM = -3,
+    PR_EROM = -3, /* the core refused the ROM */
     PR_ESTATE = -4,
     PR_ECLOSED = -5,
     PR_EBUSY = -6,
@@ -24,12 +28,45 @@ enum {
     PR_EIO = -9,
     PR_ENOSLOT = -10,
     PR_EUNSUPPORTED = -11,
+    PR_ENOROM = -12, /* the ROM file cannot be opened or read */
     PR_LOG_PENDING = 1
 };
 
 enum { PR_SCREEN_RGB = 0, PR_SCREEN_GRAY = 1 };
 
-enum { PR_MAX_PORTS = 8, PR_MAX_SLOTS = 1024 };
+/* Limits. PR_MAX_FRAMES: frames one step may run (about 28 minutes of play at 60 fps).
+ * PR_MAX_THREADS: threads of one pool. PR_RESIZE_MAX_ROW: values (width x channels) of one row
+ * an area resize reads, the size of each pool thread's preallocated scratch row. */
+enum {
+    PR_MAX_PORTS = 8,
+    PR_MAX_SLOTS = 1024,
+    PR_MAX_THREADS = 64,
+    PR_MAX_FRAMES = 100000,
+    PR_RESIZE_MAX_ROW = 8192
+};
+
+/* libretro's numbers, as Python needs them: retro_get_memory_data ids (RETRO_MEMORY_*), pixel
+ * formats (RETRO_PIXEL_FORMAT_*), memory descriptor flags (RETRO_MEMDESC_*), log levels
+ * (RETRO_LOG_*). */
+enum {
+    PR_MEMORY_SAVE_RAM = 0,
+    PR_MEMORY_RTC = 1,
+    PR_MEMORY_SYSTEM_RAM = 2,
+    PR_MEMORY_VIDEO_RAM = 3
+};
+enum { PR_PIXEL_0RGB1555 = 0, PR_PIXEL_XRGB8888 = 1, PR_PIXEL_RGB565 = 2 };
+enum {
+    PR_MEMDESC_CONST = 1,
+    PR_MEMDESC_BIGENDIAN = 2,
+    PR_MEMDESC_SYSTEM_RAM = 4,
+    PR_MEMDESC_SAVE_RAM = 8,
+    PR_MEMDESC_VIDEO_RAM = 16
+};
+enum { PR_LOG_DEBUG = 0, PR_LOG_INFO = 1, PR_LOG_WARN = 2, PR_LOG_ERROR = 3 };
+
+/* pr_run flags. VIDEO: keep the last frame's picture. CONTINUE: this call carries on the step
+ * the previous call began (the audio kept so far stays; see pr_audio_set). */
+enum { PR_RUN_VIDEO = 1, PR_RUN_CONTINUE = 2 };
 
 struct pr_memdesc {
     uint64_t flags;
@@ -72,10 +109,15 @@ int pr_close(pr_emu *e);
 void pr_destroy(pr_emu *e);
 int pr_is_open(const pr_emu *e);
 
-/* Stepping. pr_step sets every port's buttons, runs `frames` frames, and, when dst is not NULL,
- * converts the last frame into dst (mode PR_SCREEN_*). video=0 skips keeping any picture. */
-int pr_run(pr_emu *e, unsigned frames, int video);
-int pr_step(pr_emu *e, const uint16_t *buttons, unsigned nports, unsigned frames, int video,
+/* Stepping. pr_run runs `frames` (at most PR_MAX_FRAMES) frames with the held buttons; flags are
+ * PR_RUN_*. pr_run_for is pr_run that returns early, once `budget_ms` of wall time passed, with
+ * *ran < frames: a long step is a loop of these calls, so Python can take signals (Ctrl-C) in
+ * between; `frames` is what is left of the step, so the picture is kept on the step's last frame
+ * only. pr_step sets every port's buttons and runs (flags PR_RUN_*); when dst is not NULL it
+ * also keeps the last frame and converts it into dst (mode PR_SCREEN_*). */
+int pr_run(pr_emu *e, unsigned frames, int flags);
+int pr_run_for(pr_emu *e, unsigned frames, int flags, unsigned budget_ms, unsigned *ran);
+int pr_step(pr_emu *e, const uint16_t *buttons, unsigned nports, unsigned frames, int flags,
             uint8_t *dst, size_t dst_size, int mode);
 int pr_set_buttons(pr_emu *e, unsigned port, uint16_t mask);
 int pr_set_analog(pr_emu *e, unsigned port, unsigned index, unsigned axis, int16_t value);
@@ -94,10 +136,20 @@ int pr_paddles_set(pr_emu *e, const int32_t *values);
 int pr_paddles_move(pr_emu *e, const int32_t *deltas);
 int pr_paddles_get(const pr_emu *e, int32_t *values);
 
-/* Batched stepping of many emulators on a pool of `nthreads` threads (GIL released by cffi).
- * buttons holds PR_MAX_PORTS masks per emulator. rcs receives each emulator's return code. */
-int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames, int video,
-                 unsigned nthreads, int *rcs);
+/* Batched stepping of many emulators on worker threads (GIL released by cffi). A pool is one
+ * caller's: pr_pool_create(nthreads) starts nthreads - 1 workers (the calling thread is the
+ * last), each with its own preallocated scratch, so stepping allocates nothing; two pools step
+ * at the same time on two threads; one pool used by two threads at once answers PR_EBUSY.
+ * pr_pool_close stops the workers (PR_EBUSY while a step runs), pr_pool_destroy frees it.
+ * buttons holds PR_MAX_PORTS masks per emulator. rcs receives each emulator's return code;
+ * the call returns the worst, or a code of its own (with pr_pool_error) when it ran nothing. */
+int pr_pool_create(unsigned nthreads, pr_pool **out);
+int pr_pool_close(pr_pool *p);
+void pr_pool_destroy(pr_pool *p);
+unsigned pr_pool_threads(const pr_pool *p);
+const char *pr_pool_error(const pr_pool *p);
+int pr_pool_step(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,
+                 int video, int *rcs);
 
 /* Batched stepping that also makes each emulator's observation, on the pool threads.
  * Per emulator: run frames-1 frames, convert the picture (mode PR_SCREEN_*) into its `last`
@@ -105,8 +157,8 @@ int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned fr
  * pixel-wise max of the two (frames must then be >= 2). With out_h > 0 the pooled (or last)
  * frame is then resampled by area into `dst` with the taps AreaResize computes: output row j is
  * sum_t h_weight[j,t] * row h_index[j,t], output column i likewise, then (acc + divisor/2) /
- * divisor; the picture must then be src_w x src_h. Buffers are per emulator, `*_stride` bytes
- * apart. */
+ * divisor; the picture must then be src_w x src_h, src_w x channels <= PR_RESIZE_MAX_ROW.
+ * Buffers are per emulator, `*_stride` bytes apart. */
 struct pr_obs_spec {
     int mode;
     int max_pool;
@@ -127,8 +179,24 @@ struct pr_obs_spec {
     uint8_t *dst;
     size_t dst_stride;
 };
+int pr_pool_step_obs(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons,
+                     unsigned frames, int *rcs, const struct pr_obs_spec *spec);
+
+/* The same on a process-wide pool of `nthreads` threads shared by every caller (one at a time;
+ * it grows to the most threads asked for): what came before per-caller pools. */
+int pr_step_many(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames, int video,
+                 unsigned nthreads, int *rcs);
 int pr_step_many_obs(pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,
                      unsigned nthreads, int *rcs, const struct pr_obs_spec *spec);
+const char *pr_step_many_error(void);
+
+/* Audio. Off until pr_audio_set gives a buffer of `capacity` int16 stereo sample frames
+ * (L R L R ..., 4 bytes a frame) that the caller owns and keeps alive; NULL turns it off again.
+ * While on, every step (a pr_run or pr_step without PR_RUN_CONTINUE) starts the buffer empty
+ * and the core's samples are appended; pr_audio_count says how many frames the last step kept
+ * and how many did not fit. Off, the audio callbacks return at once. */
+int pr_audio_set(pr_emu *e, int16_t *buf, size_t capacity);
+void pr_audio_count(const pr_emu *e, size_t *kept, size_t *lost);
 
 /* Screen. */
 int pr_screen(pr_emu *e, uint8_t *dst, size_t dst_size, int mode);

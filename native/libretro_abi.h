@@ -33,6 +33,13 @@
 #define RETRO_MEMORY_SYSTEM_RAM 2
 #define RETRO_MEMORY_VIDEO_RAM 3
 
+/* Flags of a memory descriptor (struct retro_memory_descriptor). */
+#define RETRO_MEMDESC_CONST (1 << 0)
+#define RETRO_MEMDESC_BIGENDIAN (1 << 1)
+#define RETRO_MEMDESC_SYSTEM_RAM (1 << 2)
+#define RETRO_MEMDESC_SAVE_RAM (1 << 3)
+#define RETRO_MEMDESC_VIDEO_RAM (1 << 4)
+
 /* Environment commands. Experimental ones carry bit 16: dispatch on the full value, since
  * SET_HW_SHARED_CONTEXT (44 | EXPERIMENTAL) and SET_SERIALIZATION_QUIRKS (44) differ only there. */
 #define RETRO_ENVIRONMENT_EXPERIMENTAL 0x10000

@@ -11,12 +11,13 @@ import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what IDEs and type checkers see: the real signatures
-    from pettingretro.make import env, parallel_env
+    from pettingretro.factory import env, parallel_env
+    from pettingretro.factory import parallel_env as make
     from pettingretro.movie import Movie
     from pettingretro.registry import resolve
     from pettingretro.vector import vector_env
 
-__all__ = ["Movie", "__version__", "env", "parallel_env", "resolve", "vector_env"]
+__all__ = ["Movie", "__version__", "env", "make", "parallel_env", "resolve", "vector_env"]
 
 try:
     __version__ = importlib.metadata.version("pettingretro")
@@ -24,8 +25,9 @@ except importlib.metadata.PackageNotFoundError:  # a source tree that was never 
     __version__ = "0+unknown"
 
 _LAZY = {
-    "env": "pettingretro.make",
-    "parallel_env": "pettingretro.make",
+    "env": "pettingretro.factory",
+    "parallel_env": "pettingretro.factory",
+    "make": "pettingretro.factory",
     "vector_env": "pettingretro.vector",
     "Movie": "pettingretro.movie",
     "resolve": "pettingretro.registry",
@@ -34,7 +36,10 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        # make: stable-retro's name (retro.make) for the parallel env of any game
+        value = getattr(
+            importlib.import_module(_LAZY[name]), "parallel_env" if name == "make" else name
+        )
         globals()[name] = value
         return value
     raise AttributeError(f"module 'pettingretro' has no attribute {name!r}")

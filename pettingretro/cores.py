@@ -29,6 +29,14 @@ REQUIRED_BIOS: dict[str, list[tuple[str, ...]]] = {
     "mednafen_saturn": [("sega_101.bin", "mpr-17933.bin", "mpr-18100.bin")],
 }
 
+#: Video RAM that a core exposes only as an unflagged region of its memory map
+#: (RETRO_ENVIRONMENT_SET_MEMORY_MAPS), not through retro_get_memory_data(VIDEO_RAM): the
+#: region's (start address, length), by the core's library_name. gambatte's libretro.cpp maps
+#: gb.vram_ptr() at 0x8000 with 0x2000 bytes and no RETRO_MEMDESC_VIDEO_RAM flag.
+MAPPED_VIDEO_RAM: dict[str, tuple[int, int]] = {
+    "Gambatte": (0x8000, 0x2000),
+}
+
 
 @dataclass(frozen=True)
 class CoreFile:

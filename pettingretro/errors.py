@@ -72,3 +72,7 @@ class UnknownAgentError(PettingRetroError, KeyError, ValueError):
 
     def __str__(self) -> str:  # KeyError would show the message quoted
         return str(self.args[0]) if self.args else ""
+
+
+class TilesError(PettingRetroError, ValueError):
+    """A tiles observation was asked of a console, core or game that cannot give it."""

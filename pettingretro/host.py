@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import enum
 import logging
+import operator
 import os
 import shutil
 import stat
@@ -13,14 +14,14 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, SupportsIndex, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from pettingretro import errors
 from pettingretro._native import ffi, lib
-from pettingretro.cores import REQUIRED_BIOS, find_core
+from pettingretro.cores import MAPPED_VIDEO_RAM, REQUIRED_BIOS, find_core
 
 __all__ = [
     "AVInfo",
@@ -29,6 +30,7 @@ __all__ = [
     "EmulatorLike",
     "MemoryDescriptor",
     "OptionInfo",
+    "Pool",
     "SystemInfo",
     "core_info",
     "step_many",
@@ -37,10 +39,34 @@ __all__ = [
 
 core_log = logging.getLogger("pettingretro.core")
 
-_LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
-_MEMORY_IDS = {"save_ram": 0, "rtc": 1, "system_ram": 2, "video_ram": 3}
-_PIXEL_FORMATS = {0: "0RGB1555", 1: "XRGB8888", 2: "RGB565"}
+# libretro's numbers come from native/host.h (checked there against libretro's own header)
+_LOG_LEVELS = {
+    lib.PR_LOG_DEBUG: logging.DEBUG,
+    lib.PR_LOG_INFO: logging.INFO,
+    lib.PR_LOG_WARN: logging.WARNING,
+    lib.PR_LOG_ERROR: logging.ERROR,
+}
+_MEMORY_IDS = {
+    "save_ram": lib.PR_MEMORY_SAVE_RAM,
+    "rtc": lib.PR_MEMORY_RTC,
+    "system_ram": lib.PR_MEMORY_SYSTEM_RAM,
+    "video_ram": lib.PR_MEMORY_VIDEO_RAM,
+}
+_PIXEL_FORMATS = {
+    lib.PR_PIXEL_0RGB1555: "0RGB1555",
+    lib.PR_PIXEL_XRGB8888: "XRGB8888",
+    lib.PR_PIXEL_RGB565: "RGB565",
+}
+#: Controller ports one emulator can serve.
 MAX_PORTS: int = lib.PR_MAX_PORTS
+#: The most frames one step may run (about 28 minutes of play at 60 fps); more is a ValueError.
+MAX_FRAMES: int = lib.PR_MAX_FRAMES
+#: The most threads one :class:`Pool` may have.
+MAX_THREADS: int = lib.PR_MAX_THREADS
+# Steps of more frames than this run as C calls of at most _SLICE_MS of wall time each, so a
+# KeyboardInterrupt lands between two of them; shorter steps are one call (the hot path).
+_SLICE_FRAMES = 16
+_SLICE_MS = 50
 
 #: Cores whose save states do not hold everything that shapes what comes next. reset() never
 #: relies on a state alone for these games (see Emulator.reset).
@@ -121,6 +147,27 @@ class MemoryDescriptor:
 
 def _text(p: Any) -> str:
     return ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
+
+
+def _integer(value: object, name: str) -> int:
+    """``value`` as an int: Python and numpy integers are, bools and floats are not."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, SupportsIndex):
+        raise TypeError(
+            f"{name} must be an integer, got {type(value).__name__} {value!r}"
+            + (f" (round it first: int({name}))" if isinstance(value, float) else "")
+        )
+    return operator.index(value)
+
+
+def _frame_count(frames: object, least: int = 1) -> int:
+    """``frames`` as an int in least..MAX_FRAMES."""
+    n = _integer(frames, "frames")
+    if not least <= n <= MAX_FRAMES:
+        raise ValueError(
+            f"frames must be {least}..{MAX_FRAMES} per step, got {n}"
+            + ("; step several times for more" if n > MAX_FRAMES else "")
+        )
+    return n
 
 
 _scratch_lock = threading.Lock()
@@ -234,6 +281,11 @@ class Emulator:
         self.num_ports = num_ports
         self._ram: npt.NDArray[np.uint8] | None = None
         self._initial_state: bytes | None = None
+        self._ran = ffi.new("unsigned *")
+        # audio: the buffer C writes into (None = off), whether we made it, its frames per step
+        self._audio: npt.NDArray[np.int16] | None = None
+        self._audio_owned = False
+        self._audio_counts = ffi.new("size_t[2]")
 
         self._check(
             lib.pr_open_core(
@@ -260,7 +312,7 @@ class Emulator:
         if rc < 0:
             self._drain_log()
             msg = _text(lib.pr_error(raw))
-            unreadable = msg.startswith(("cannot open ROM", "cannot read ROM"))
+            unreadable = rc == lib.PR_ENOROM
             exts = ", ".join(self.system_info.valid_extensions) or "?"
             if (
                 not unreadable
@@ -301,6 +353,8 @@ class Emulator:
             raise errors.CoreError(msg)
         if rc == lib.PR_EROM:
             raise errors.RomLoadError(msg)
+        if rc == lib.PR_ENOROM:
+            raise errors.RomNotFoundError(msg)
         if rc == lib.PR_ESTATE:
             raise errors.StateError(msg)
         if rc == lib.PR_ECLOSED:
@@ -376,17 +430,42 @@ class Emulator:
     def step(self, frames: int = 1, *, video: bool = True) -> None:
         """Run ``frames`` frames with the held buttons; keep the last frame's picture if ``video``.
 
-        Frames before the last are run with video off (where the core supports it).
+        Frames before the last are run with video off (where the core supports it). A long step
+        returns to Python every few hundredths of a second, so Ctrl-C (KeyboardInterrupt) stops
+        it between two frames; the emulator stays usable, with the frames run so far.
+
+        Args:
+            frames: 1 to :data:`MAX_FRAMES` (an int or a numpy integer).
+            video: keep the last frame's picture for :meth:`screen_rgb` and friends.
 
         Raises:
+            TypeError: ``frames`` is not an integer.
+            ValueError: ``frames`` is out of range.
             CoreShutdownError: the core asked to stop; call reset().
         """
         e = self._live()
-        if frames < 1:
-            raise ValueError(f"frames must be >= 1, got {frames}")
-        rc = lib.pr_run(e, frames, 1 if video else 0)
+        flags = lib.PR_RUN_VIDEO if video else 0
+        if type(frames) is not int or not 0 < frames <= _SLICE_FRAMES:
+            frames = _frame_count(frames)
+            if frames > _SLICE_FRAMES:
+                self._run_long(frames, flags)
+                return
+        rc = lib.pr_run(e, frames, flags)
         if rc:
             self._check(rc)
+
+    def _run_long(self, frames: int, flags: int) -> None:
+        """Run a step of many frames as C calls of bounded time (signals land in between)."""
+        e, ran = self._e, self._ran
+        if self._audio_owned:
+            self._audio_reserve(frames)
+        left = frames
+        while left:
+            rc = lib.pr_run_for(e, left, flags, _SLICE_MS, ran)
+            left -= ran[0]
+            if rc:
+                self._check(rc)
+            flags |= lib.PR_RUN_CONTINUE
 
     def step_into(
         self,
@@ -406,6 +485,10 @@ class Emulator:
                 ``gray``, or None to skip the picture.
             gray: write grayscale instead of RGB.
             video: keep the last frame's picture even when ``out`` is None (for render()).
+
+        Raises:
+            TypeError: ``frames`` is not an integer.
+            ValueError: bad ``buttons``, ``frames`` or ``out``.
         """
         e = self._live()
         if buttons.dtype != np.uint16:
@@ -415,21 +498,53 @@ class Emulator:
             raise ValueError(
                 f"out must be uint8 of shape (H, W{'' if gray else ', 3'}), got {out.dtype} {out.shape}"
             )
+        if type(frames) is not int or not 0 < frames <= _SLICE_FRAMES:
+            frames = _frame_count(frames)
+            if frames > _SLICE_FRAMES:
+                self._step_into_long(b, len(buttons), frames, out, gray, video)
+                return
         if out is None:
-            rc = lib.pr_step(e, b, len(buttons), frames, 1 if video else 0, ffi.NULL, 0, 0)
+            rc = lib.pr_step(
+                e, b, len(buttons), frames, lib.PR_RUN_VIDEO if video else 0, ffi.NULL, 0, 0
+            )
         else:
             rc = lib.pr_step(
                 e,
                 b,
                 len(buttons),
                 frames,
-                1,
+                lib.PR_RUN_VIDEO,
                 ffi.from_buffer("uint8_t[]", out, require_writable=True),
                 out.nbytes,
                 lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB,
             )
         if rc:
             self._check(rc)
+
+    def _step_into_long(
+        self,
+        b: Any,
+        nports: int,
+        frames: int,
+        out: npt.NDArray[np.uint8] | None,
+        gray: bool,
+        video: bool,
+    ) -> None:
+        # a 0-frame pr_step sets the buttons and begins the step; the frames follow in slices
+        rc = lib.pr_step(self._e, b, nports, 0, 0, ffi.NULL, 0, 0)
+        if rc:
+            self._check(rc)
+        keep = out is not None or video
+        self._run_long(frames, (lib.PR_RUN_VIDEO if keep else 0) | lib.PR_RUN_CONTINUE)
+        if out is not None:
+            self._check(
+                lib.pr_screen(
+                    self._e,
+                    ffi.from_buffer("uint8_t[]", out, require_writable=True),
+                    out.nbytes,
+                    lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB,
+                )
+            )
 
     # ------------------------------------------------------------------ paddles
 
@@ -522,6 +637,117 @@ class Emulator:
         )
         return out
 
+    # ------------------------------------------------------------------ sound
+
+    def enable_audio(self, buffer: npt.NDArray[np.int16] | None = None) -> npt.NDArray[np.int16]:
+        """Keep the sound of every step from now on (off by default, and free while off).
+
+        The core's samples are int16 stereo frames at ``av_info.sample_rate`` per second. C
+        writes each step's frames into ``buffer``, starting it over at every step; read them
+        with :meth:`audio`.
+
+        Args:
+            buffer: a C-contiguous, writable int16 array of shape (N, 2) (left, right) that you
+                own: it must hold a whole step's sample frames. Omitted, the emulator makes one
+                and enlarges it before any step that needs more room.
+
+        Returns:
+            The buffer the samples go to.
+
+        Raises:
+            ValueError: ``buffer`` has the wrong type, shape or layout.
+
+        Example:
+            >>> emu.enable_audio()  # doctest: +SKIP
+            >>> emu.step(4)  # doctest: +SKIP
+            >>> emu.audio().shape  # doctest: +SKIP
+            (2100, 2)
+        """
+        e = self._live()
+        owned = buffer is None
+        if buffer is None:
+            buffer = np.zeros((self._audio_frames_for(_SLICE_FRAMES), 2), np.int16)
+        elif (
+            not isinstance(buffer, np.ndarray)
+            or buffer.dtype != np.int16
+            or buffer.ndim != 2
+            or buffer.shape[1] != 2
+            or len(buffer) == 0
+            or not buffer.flags.c_contiguous
+            or not buffer.flags.writeable
+        ):
+            desc = (
+                f"{buffer.dtype} {buffer.shape}"
+                if isinstance(buffer, np.ndarray)
+                else type(buffer).__name__
+            )
+            raise ValueError(
+                f"the audio buffer must be a writable, C-contiguous int16 array of shape (N, 2) "
+                f"with N >= 1, got {desc}; e.g. np.zeros((4096, 2), np.int16)"
+            )
+        self._check(
+            lib.pr_audio_set(
+                e, ffi.from_buffer("int16_t[]", buffer, require_writable=True), len(buffer)
+            )
+        )
+        self._audio, self._audio_owned = buffer, owned
+        return buffer
+
+    def disable_audio(self) -> None:
+        """Stop keeping sound (the buffer is let go)."""
+        self._check(lib.pr_audio_set(self._live(), ffi.NULL, 0))
+        self._audio, self._audio_owned = None, False
+
+    @property
+    def audio_enabled(self) -> bool:
+        """True between :meth:`enable_audio` and :meth:`disable_audio`."""
+        return self._audio is not None
+
+    def audio(self) -> npt.NDArray[np.int16]:
+        """The sound of the last step: int16 sample frames of shape (n, 2), left and right.
+
+        A view of the audio buffer, rewritten by the next step: copy it to keep it. There are
+        about ``av_info.sample_rate / av_info.fps`` frames per emulated frame.
+
+        Raises:
+            PettingRetroError: audio is off (call :meth:`enable_audio` first).
+            ValueError: the last step made more sample frames than your buffer holds.
+        """
+        e = self._live()
+        if self._audio is None:
+            raise errors.PettingRetroError(
+                "audio is off: call enable_audio() before the steps whose sound you want"
+            )
+        lib.pr_audio_count(e, self._audio_counts, self._audio_counts + 1)
+        kept, lost = int(self._audio_counts[0]), int(self._audio_counts[1])
+        if lost:
+            raise ValueError(
+                f"the last step made {kept + lost} sample frames but the audio buffer holds "
+                f"{len(self._audio)}: pass enable_audio() a bigger one (or none, and the "
+                "emulator sizes its own)"
+            )
+        return self._audio[:kept]
+
+    def _audio_frames_for(self, frames: int) -> int:
+        """Room for ``frames`` emulated frames of sound, with slack for uneven cores."""
+        fps = self.av_info.fps if self.av_info.fps > 0 else 60.0
+        rate = self.av_info.sample_rate if self.av_info.sample_rate > 0 else 48000.0
+        return int(frames * (2 * rate / fps + 64))
+
+    def _audio_reserve(self, frames: int) -> None:
+        """Enlarge the emulator's own audio buffer before a step of ``frames`` frames."""
+        if self._audio is not None and self._audio_owned:
+            need = self._audio_frames_for(frames)
+            if need > len(self._audio):
+                self._audio = np.zeros((need, 2), np.int16)
+                self._check(
+                    lib.pr_audio_set(
+                        self._e,
+                        ffi.from_buffer("int16_t[]", self._audio, require_writable=True),
+                        need,
+                    )
+                )
+
     # ------------------------------------------------------------------ memory
 
     @property
@@ -541,15 +767,40 @@ class Emulator:
         return self._ram
 
     def memory(self, kind: str) -> npt.NDArray[np.uint8]:
-        """A live view of one memory region: system_ram, save_ram, video_ram or rtc (may be empty)."""
+        """A live, writable view of one memory region (empty where the core exposes none).
+
+        Args:
+            kind: ``system_ram``, ``save_ram``, ``video_ram`` or ``rtc``.
+
+        ``video_ram`` is the core's RETRO_MEMORY_VIDEO_RAM where it has one; otherwise the
+        region of its memory map flagged as video RAM, or the one at the console's video RAM
+        address for the cores listed in :data:`pettingretro.cores.MAPPED_VIDEO_RAM` (gambatte:
+        the 8 KiB at 0x8000, tile data then the two tile maps; on a Game Boy Color, bank 0).
+        """
         e = self._live()
         if kind not in _MEMORY_IDS:
             raise ValueError(f"unknown memory kind {kind!r}; use one of {', '.join(_MEMORY_IDS)}")
         size = ffi.new("size_t *")
         ptr = lib.pr_memory(e, _MEMORY_IDS[kind], size)
-        if ptr == ffi.NULL or size[0] == 0:
-            return np.zeros(0, np.uint8)
-        return self._view(ptr, int(size[0]))
+        if ptr != ffi.NULL and size[0] != 0:
+            return self._view(ptr, int(size[0]))
+        if kind == "video_ram":
+            return self._mapped_video_ram()
+        return np.zeros(0, np.uint8)
+
+    def _mapped_video_ram(self) -> npt.NDArray[np.uint8]:
+        """Video RAM that a core shows only in its memory map."""
+        maps = [m for m in self.memory_maps if m.data is not None]
+        for m in maps:
+            if m.flags & lib.PR_MEMDESC_VIDEO_RAM:
+                return m.data  # type: ignore[return-value]
+        where = MAPPED_VIDEO_RAM.get(self.system_info.library_name)
+        if where is not None:
+            start, length = where
+            for m in maps:
+                if m.start == start and m.data is not None and len(m.data) >= length:
+                    return m.data[:length]
+        return np.zeros(0, np.uint8)
 
     @property
     def memory_maps(self) -> list[MemoryDescriptor]:
@@ -675,6 +926,7 @@ class Emulator:
         self._drain_log()
         self._closed = True
         self._ram = None
+        self._audio, self._audio_owned = None, False  # C let go of the buffer in pr_close
 
     def __enter__(self) -> Emulator:
         return self
@@ -813,23 +1065,87 @@ def core_info(core: str | os.PathLike[str]) -> SystemInfo:
         lib.pr_destroy(e)
 
 
-def step_many(
-    emulators: Sequence[Emulator],
-    buttons: npt.NDArray[np.uint16],
-    frames: int,
-    *,
-    video: bool = False,
-    num_threads: int = 2,
-) -> None:
-    """Step many emulators at once on a pool of C threads, without the GIL.
+class Pool:
+    """C worker threads that step many emulators in one call: one per caller (a vector env).
+
+    Two pools step at the same time on two Python threads (the GIL is released in C); one pool
+    takes one call at a time (a second thread gets EmulatorBusyError). Each thread keeps
+    stepping the same share of the emulators from call to call, and every buffer a step needs
+    is made when the pool is, so stepping allocates nothing.
 
     Args:
-        emulators: distinct emulators.
-        buttons: uint16 array of shape (len(emulators), MAX_PORTS): each one's port masks.
-        frames: frames each runs.
-        video: keep each one's last frame.
-        num_threads: threads to use, the calling thread included.
+        num_threads: threads that step, the calling thread included (1 to :data:`MAX_THREADS`).
+
+    Raises:
+        TypeError: ``num_threads`` is not an integer.
+        ValueError: ``num_threads`` is out of range.
+        MemoryError: the threads could not be started.
+
+    Example:
+        >>> with Pool(2) as pool:  # doctest: +SKIP
+        ...     step_many(emulators, buttons, 4, pool=pool)
     """
+
+    def __init__(self, num_threads: int = 2) -> None:
+        self._p: Any = None
+        n = _integer(num_threads, "num_threads")
+        if not 1 <= n <= MAX_THREADS:
+            raise ValueError(f"num_threads must be 1..{MAX_THREADS}, got {n}")
+        out = ffi.new("pr_pool **")
+        if lib.pr_pool_create(n, out) != lib.PR_OK:
+            raise MemoryError(f"cannot start a pool of {n} threads (out of memory or threads)")
+        self._p = ffi.gc(out[0], lib.pr_pool_destroy)
+        self.num_threads: int = n
+
+    @property
+    def closed(self) -> bool:
+        """True after close()."""
+        return self._p is None
+
+    def _live(self) -> Any:
+        if self._p is None:
+            raise ValueError("this Pool was closed; create a new one")
+        return self._p
+
+    def close(self) -> None:
+        """Stop the threads. Idempotent; a step on a closed pool raises ValueError.
+
+        Raises:
+            EmulatorBusyError: another thread is stepping on this pool right now.
+        """
+        if self._p is None:
+            return
+        rc = lib.pr_pool_close(self._p)
+        if rc != lib.PR_OK:
+            raise _pool_failure(self._p, rc)
+        self._p = None  # the threads are gone; the struct is freed with its last reference
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Pool {self.num_threads} threads{' closed' if self.closed else ''}>"
+
+
+def _pool_failure(p: Any, rc: int) -> Exception:
+    """The exception for a call a pool (the cdata ``p``) refused as a whole."""
+    msg = _text(lib.pr_pool_error(p))
+    if rc == lib.PR_EBUSY:
+        return errors.EmulatorBusyError(msg)
+    return ValueError(msg or f"the pool refused the call (error code {rc})")
+
+
+def _batch_args(
+    emulators: Sequence[Emulator],
+    buttons: npt.NDArray[np.uint16],
+    frames: object,
+    pool: Pool | None,
+    num_threads: int | None,
+) -> tuple[int, Any, int, Any, Any]:
+    """Checks what step_many and step_many_into share; returns their C arguments."""
     n = len(emulators)
     if buttons.shape != (n, MAX_PORTS) or buttons.dtype != np.uint16:
         raise ValueError(
@@ -837,15 +1153,63 @@ def step_many(
         )
     if len({id(x) for x in emulators}) != n:
         raise ValueError("an emulator appears twice: each must step once per call")
+    count = _frame_count(frames)
+    if pool is not None and num_threads is not None:
+        raise ValueError("pass pool= or num_threads=, not both: a Pool has its own threads")
+    if pool is not None and not isinstance(pool, Pool):
+        raise TypeError(f"pool must be a pettingretro.host.Pool, got {type(pool).__name__}")
+    if num_threads is not None and not 1 <= _integer(num_threads, "num_threads") <= MAX_THREADS:
+        raise ValueError(f"num_threads must be 1..{MAX_THREADS}, got {num_threads}")
+    p = pool._live() if pool is not None else None
     handles = ffi.new("pr_emu *[]", [em._live() for em in emulators])
-    rcs = ffi.new("int[]", max(n, 1))
+    for em in emulators:
+        if em._audio_owned and count > _SLICE_FRAMES:
+            em._audio_reserve(count)
     buf = np.ascontiguousarray(buttons)
-    lib.pr_step_many(
-        handles, n, ffi.from_buffer("uint16_t[]", buf), frames, 1 if video else 0, num_threads, rcs
-    )
+    return count, handles, 2 if num_threads is None else num_threads, p, buf
+
+
+def _batch_result(emulators: Sequence[Emulator], rc: int, rcs: Any, p: Any, what: str) -> None:
+    n = len(emulators)
+    if rc < 0 and not any(rcs[i] for i in range(n)):  # refused before any emulator ran
+        if p is not None:
+            raise _pool_failure(p, rc)
+        raise ValueError(_text(lib.pr_step_many_error()) or f"{what} refused its arguments")
     for i, em in enumerate(emulators):
         if rcs[i]:
             em._check(rcs[i])
+
+
+def step_many(
+    emulators: Sequence[Emulator],
+    buttons: npt.NDArray[np.uint16],
+    frames: int,
+    *,
+    video: bool = False,
+    num_threads: int | None = None,
+    pool: Pool | None = None,
+) -> None:
+    """Step many emulators at once on C threads, without the GIL.
+
+    Args:
+        emulators: distinct emulators.
+        buttons: uint16 array of shape (len(emulators), MAX_PORTS): each one's port masks.
+        frames: frames each runs (1 to :data:`MAX_FRAMES`).
+        video: keep each one's last frame.
+        num_threads: threads of the process-wide pool to use, the calling thread included
+            (default 2); that pool serves one caller at a time.
+        pool: a :class:`Pool` of your own instead (two pools step at the same time).
+    """
+    count, handles, nthreads, p, buf = _batch_args(emulators, buttons, frames, pool, num_threads)
+    n = len(emulators)
+    rcs = ffi.new("int[]", max(n, 1))
+    b = ffi.from_buffer("uint16_t[]", buf)
+    flags = lib.PR_RUN_VIDEO if video else 0
+    if p is not None:
+        rc = lib.pr_pool_step(p, handles, n, b, count, flags, rcs)
+    else:
+        rc = lib.pr_step_many(handles, n, b, count, flags, nthreads, rcs)
+    _batch_result(emulators, rc, rcs, p, "step_many")
 
 
 def step_many_into(
@@ -858,7 +1222,8 @@ def step_many_into(
     pooled: npt.NDArray[np.uint8] | None = None,
     resize: tuple[npt.NDArray[Any], ...] | None = None,
     out: npt.NDArray[np.uint8] | None = None,
-    num_threads: int = 2,
+    num_threads: int | None = None,
+    pool: Pool | None = None,
 ) -> None:
     """:func:`step_many`, and each emulator's observation made on the same C threads.
 
@@ -872,15 +1237,10 @@ def step_many_into(
         resize: ``(h_index, h_weight, w_index, w_weight, divisor)``, the taps of
             ``pettingretro.vector.AreaResize``: the pooled (or last) frame is resampled into ``out``.
         out: uint8 (n, height, width[, 3]) for ``resize``.
-        num_threads: threads to use, the calling thread included.
+        num_threads: threads of the process-wide pool to use (default 2), as in step_many.
+        pool: a :class:`Pool` of your own instead.
     """
     n = len(emulators)
-    if buttons.shape != (n, MAX_PORTS) or buttons.dtype != np.uint16:
-        raise ValueError(
-            f"buttons must be uint16 of shape ({n}, {MAX_PORTS}), got {buttons.dtype} {buttons.shape}"
-        )
-    if len({id(x) for x in emulators}) != n:
-        raise ValueError("an emulator appears twice: each must step once per call")
     for name, arr in (("last", last), ("pooled", pooled), ("out", out)):
         if arr is not None and (
             arr.dtype != np.uint8 or not arr.flags.c_contiguous or len(arr) != n
@@ -888,8 +1248,11 @@ def step_many_into(
             raise ValueError(
                 f"{name} must be a C-contiguous uint8 array with one frame per emulator"
             )
-    if pooled is not None and (pooled.shape != last.shape or frames < 2):
+    if pooled is not None and (pooled.shape != last.shape or _frame_count(frames) < 2):
         raise ValueError("pooled needs last's shape and at least 2 frames per step")
+    if resize is not None and out is None:
+        raise ValueError("resize needs out")
+    count, handles, nthreads, p, buf = _batch_args(emulators, buttons, frames, pool, num_threads)
     spec = ffi.new("struct pr_obs_spec *")
     keep: list[Any] = []  # the buffers the struct points into live until the call returns
     spec.mode = lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB
@@ -900,9 +1263,7 @@ def step_many_into(
         spec.max_pool = 1
         keep.append(ffi.from_buffer("uint8_t[]", pooled, require_writable=True))
         spec.pooled = keep[-1]
-    if resize is not None:
-        if out is None:
-            raise ValueError("resize needs out")
+    if resize is not None and out is not None:
         h_index, h_weight, w_index, w_weight, divisor = resize
         taps = [
             ffi.from_buffer("int32_t[]", np.ascontiguousarray(h_index, np.int32)),
@@ -919,14 +1280,10 @@ def step_many_into(
         keep.append(ffi.from_buffer("uint8_t[]", out, require_writable=True))
         spec.dst = keep[-1]
         spec.dst_stride = out[0].nbytes if n else 0
-    handles = ffi.new("pr_emu *[]", [em._live() for em in emulators])
     rcs = ffi.new("int[]", max(n, 1))
-    buf = np.ascontiguousarray(buttons)
-    rc = lib.pr_step_many_obs(
-        handles, n, ffi.from_buffer("uint16_t[]", buf), frames, num_threads, rcs, spec
-    )
-    if rc == lib.PR_EINVAL and not any(rcs[i] for i in range(n)):
-        raise ValueError("pr_step_many_obs refused its buffers")
-    for i, em in enumerate(emulators):
-        if rcs[i]:
-            em._check(rcs[i])
+    b = ffi.from_buffer("uint16_t[]", buf)
+    if p is not None:
+        rc = lib.pr_pool_step_obs(p, handles, n, b, count, rcs, spec)
+    else:
+        rc = lib.pr_step_many_obs(handles, n, b, count, nthreads, rcs, spec)
+    _batch_result(emulators, rc, rcs, p, "step_many_into")

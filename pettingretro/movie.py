@@ -850,7 +850,7 @@ def make_env(movie: Movie, **kwargs: Any) -> RetroParallelEnv:
         module = importlib.import_module(f"pettingretro.envs.{name}")
         env: RetroParallelEnv = module.parallel_env(**args)
         return env
-    from pettingretro.make import parallel_env
+    from pettingretro.factory import parallel_env
 
     players = args.pop("num_players", None) or movie.players
     scenario = movie.header.get("pettingretroScenario", "scenario")

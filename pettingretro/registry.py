@@ -3,7 +3,7 @@
 A name is one of pettingretro's own env modules (``"pong_v0"``, or PettingZoo's id
 ``"pettingretro/pong-v0"``), a stable-retro integration (``"Airstriker-Genesis-v0"``, any folder
 stable-retro ships: stable, experimental or contrib), or an integration folder on disk.
-:func:`resolve` gives the game's definition; :func:`pettingretro.make.parallel_env`,
+:func:`resolve` gives the game's definition; :func:`pettingretro.factory.parallel_env`,
 :func:`pettingretro.vector.vector_env`, movies and the command line all go through it.
 
 The own env modules are declared in :data:`pettingretro.envs.ENV_MODULES`; each declares its game

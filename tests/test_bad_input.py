@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import pettingretro.make as make
+import pettingretro.factory as make
 from pettingretro.envs import ENV_MODULES, pong_v0
 from pettingretro.errors import (
     EmulatorBusyError,

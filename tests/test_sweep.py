@@ -260,3 +260,13 @@ def test_reset_after_an_isolated_crash_starts_a_new_worker() -> None:
     assert np.array_equal(again["first_0"], first["first_0"])
     env.step({"first_0": 0, "second_0": 0})
     env.close()
+
+
+def test_the_vector_env_refuses_tile_observations(tmp_path) -> None:
+    from pettingretro.testing.roms import build_tiles_rom
+
+    rom = build_tiles_rom("gb", tmp_path)
+    with pytest.raises(ValueError, match=r"obs_type='tiles'.*parallel and AEC envs"):
+        pettingretro.vector_env(
+            lambda **kw: pettingretro.parallel_env(rom=rom, **kw), 1, obs_type="tiles"
+        )

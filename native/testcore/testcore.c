@@ -46,6 +46,21 @@
  *   crash_at=F         dereference NULL during frame F (crash-isolation fixture;
  *                      never trigger this in-process)
  *   log=1              log "testcore loaded" at level WARN on load
+ *   frame_ms=N         sleep N ms in every frame (a slow core, for long steps)
+ *   vram_map=1         also declare a 256-byte video RAM (bytes 0, 1, ..., 255 at
+ *                      load) as a second memory descriptor, flagged
+ *                      RETRO_MEMDESC_VIDEO_RAM, start 0x8000, and nowhere else
+ *   audio=batch|sample|none
+ *                      how the frame's sound reaches the host (default batch:
+ *                      one audio_sample_batch call; sample: one audio_sample
+ *                      call per stereo frame; none: no sound)
+ *   rendezvous=ADDR    (with rendezvous_n=N) in frame rendezvous_at (default
+ *                      1), add 1 to the int32 at process address ADDR (decimal
+ *                      or 0x hex: a test's numpy array) and wait until it
+ *                      reaches N, or give up after rendezvous_ms (default
+ *                      30000) ms; RAM[56] says which.
+ *                      N emulators that all pass means their frames ran at
+ *                      the same time: copies of this core share nothing else.
  *
  * ---------------------------------------------------------------------------
  * SYSTEM_RAM (64 bytes, RETRO_MEMORY_SYSTEM_RAM, also declared via
@@ -63,6 +78,7 @@
  *  53                   1 if the last joypad read used the bitmask query
  *  54                   value the host answered to GET_CAN_DUPE (0/1)
  *  55                   1 once SHUTDOWN was requested
+ *  56                   rendezvous: 1 met (all N arrived), 2 gave up
  *  60..63               uint32 LE frame counter (frames run since load/reset)
  *
  * ---------------------------------------------------------------------------
@@ -86,6 +102,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------------ */
 /* libretro ABI: just what this core uses                                   */
@@ -140,6 +157,7 @@ enum {
     TC_LOG_ERROR = 3,
 
     TC_MEMDESC_SYSTEM_RAM = 1 << 2,
+    TC_MEMDESC_VIDEO_RAM = 1 << 4,
 
     TC_OPTION_VALUES_MAX = 128
 };
@@ -259,6 +277,11 @@ static struct {
     unsigned ports;
     int bitmasks, analog, probe_null, refuse_load, fail_serialize, log;
     unsigned shutdown_at, dupe_every, crash_at;  /* 0 = off */
+    int audio;             /* 0 batch, 1 per sample, 2 none */
+    unsigned frame_ms;
+    int vram_map;
+    int32_t *rendezvous;   /* NULL = off */
+    unsigned rendezvous_n, rendezvous_at, rendezvous_ms;
 } cfg;
 
 static uint8_t ram[RAM_SIZE];
@@ -452,6 +475,37 @@ static void apply_kv(const char *k, const char *v)
     else if (!strcmp(k, "dupe_every")) cfg.dupe_every = (unsigned)n;
     else if (!strcmp(k, "crash_at")) cfg.crash_at = (unsigned)n;
     else if (!strcmp(k, "log")) cfg.log = n != 0;
+    else if (!strcmp(k, "audio")) cfg.audio = !strcmp(v, "sample") ? 1 : !strcmp(v, "none") ? 2 : 0;
+    else if (!strcmp(k, "rendezvous"))
+        cfg.rendezvous = (int32_t *)(uintptr_t)strtoull(v, NULL, 0);
+    else if (!strcmp(k, "frame_ms")) cfg.frame_ms = (unsigned)n;
+    else if (!strcmp(k, "vram_map")) cfg.vram_map = n != 0;
+    else if (!strcmp(k, "rendezvous_n")) cfg.rendezvous_n = (unsigned)n;
+    else if (!strcmp(k, "rendezvous_at")) cfg.rendezvous_at = (unsigned)n;
+    else if (!strcmp(k, "rendezvous_ms")) cfg.rendezvous_ms = (unsigned)n;
+}
+
+/* Wait (napping) until N emulators reached this point, or rendezvous_ms passed. */
+static void rendezvous(void)
+{
+    struct timespec t0, now, nap = { 0, 100000 };
+    int32_t n = (int32_t)cfg.rendezvous_n;
+    long limit_ms = cfg.rendezvous_ms ? (long)cfg.rendezvous_ms : 30000;
+    __atomic_add_fetch(cfg.rendezvous, 1, __ATOMIC_SEQ_CST);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (__atomic_load_n(cfg.rendezvous, __ATOMIC_SEQ_CST) >= n) {
+            ram[56] = 1;
+            return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long waited_ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (waited_ms >= limit_ms) {
+            ram[56] = 2;
+            return;
+        }
+        nanosleep(&nap, NULL);
+    }
 }
 
 static void parse_config(const char *text, size_t size)
@@ -620,21 +674,24 @@ static void declare_inputs(void)
     env_cb(TC_ENV_SET_INPUT_DESCRIPTORS, desc);
 }
 
+static uint8_t vram[256];
+
 static void declare_memory_map(void)
 {
-    static struct tc_memory_descriptor d;
+    static struct tc_memory_descriptor d[2];
     static struct tc_memory_map map;
-    memset(&d, 0, sizeof d);
-    d.flags = TC_MEMDESC_SYSTEM_RAM;
-    d.ptr = ram;
-    d.offset = 0;
-    d.start = 0;
-    d.select = 0;
-    d.disconnect = 0;
-    d.len = RAM_SIZE;
-    d.addrspace = NULL;
-    map.descriptors = &d;
-    map.num_descriptors = 1;
+    memset(d, 0, sizeof d);
+    d[0].flags = TC_MEMDESC_SYSTEM_RAM;
+    d[0].ptr = ram;
+    d[0].len = RAM_SIZE;
+    d[1].flags = TC_MEMDESC_VIDEO_RAM;
+    d[1].ptr = vram;
+    d[1].start = 0x8000;
+    d[1].len = sizeof vram;
+    for (unsigned i = 0; i < sizeof vram; i++)
+        vram[i] = (uint8_t)i;
+    map.descriptors = d;
+    map.num_descriptors = cfg.vram_map ? 2 : 1;
     env_cb(TC_ENV_SET_MEMORY_MAPS, &map);
 }
 
@@ -802,6 +859,13 @@ TC_API void retro_run(void)
         }
     }
 
+    if (cfg.rendezvous && frame == (cfg.rendezvous_at ? cfg.rendezvous_at : 1))
+        rendezvous();
+    if (cfg.frame_ms) {
+        struct timespec nap = { cfg.frame_ms / 1000, (long)(cfg.frame_ms % 1000) * 1000000L };
+        nanosleep(&nap, NULL);
+    }
+
     if (cfg.shutdown_at && frame == cfg.shutdown_at) {
         ram[55] = 1;
         env_cb(TC_ENV_SHUTDOWN, NULL);
@@ -821,7 +885,9 @@ TC_API void retro_run(void)
         audio_buf[2 * i] = s;
         audio_buf[2 * i + 1] = (int16_t)-s;
     }
-    if (audio_batch_cb)
+    if (cfg.audio == 2)
+        return;
+    if (audio_batch_cb && cfg.audio == 0)
         audio_batch_cb(audio_buf, AUDIO_FRAMES);
     else if (audio_cb)
         for (unsigned i = 0; i < AUDIO_FRAMES; i++)

@@ -50,9 +50,11 @@ from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
+from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
+from pettingretro.tiles.ram import GameRam
 from pettingretro.window import Window
 
-OBS_TYPES = ("rgb_image", "grayscale_image", "ram")
+OBS_TYPES = ("rgb_image", "grayscale_image", "ram", *TILE_OBS_TYPES)
 RENDER_MODES = ("human", "rgb_array")
 
 # The state right after setup (mode selected, start actions done) depends only on the game,
@@ -344,6 +346,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.recorder: Any = None
         self._busy = threading.Lock()
         self.emu: EmulatorLike | None = None
+        self._tiles: TileObservation | None = None  # made for a tiles obs or game_area()
         if type(obs_type).__name__ == "Observations":  # stable_retro.Observations.IMAGE / RAM
             obs_type = {"IMAGE": "rgb_image", "RAM": "ram"}.get(
                 getattr(obs_type, "name", ""), obs_type
@@ -430,21 +433,28 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.throttle = throttle
         self._setup()
         self.emu.step(1, video=True)  # learn the picture's shape (reset() restores the state)
+        self._ram = GameRam(self.emu)  # system RAM, plus Game Boy high RAM
         h, w = self.emu.screen_shape
+        space: gymnasium.spaces.Box | gymnasium.spaces.MultiDiscrete
         if obs_type == "rgb_image":
             space = gymnasium.spaces.Box(0, 255, (h, w, 3), np.uint8)
         elif obs_type == "grayscale_image":
             shape: tuple[int, ...] = (h, w, 1) if grayscale_channel else (h, w)
             space = gymnasium.spaces.Box(0, 255, shape, np.uint8)
+        elif obs_type in TILE_OBS_TYPES:  # docs/concepts/tiles.md
+            self._tiles = TileObservation(
+                self.emu, obs_type, TileClasses.load(spec.path), game.env_name
+            )
+            space = self._tiles.space
         else:
-            space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+            space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self.observation_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: space for a in self.possible_agents
         }
         # an integration may crop each player's picture (scenario "crop" / "crops")
         crops = (
             []
-            if game.native or obs_type == "ram"
+            if game.native or obs_type == "ram" or obs_type in TILE_OBS_TYPES
             else [spec.scenario.crop_for(p) for p in range(self.num_players)]
         )
         self.crops = crops if any(c is not None for c in crops) else None
@@ -456,13 +466,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
             a: gymnasium.spaces.Discrete(self.num_actions) for a in self.possible_agents
         }
-        self.state_space = gymnasium.spaces.Box(0, 255, (len(self.emu.ram),), np.uint8)
+        self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
         self._cycles = 0
         self._needs_reset = True
-        self._obs: npt.NDArray[np.uint8] | None = None
+        self._obs: npt.NDArray[Any] | None = None
         self._window: Any = None
         self._next_show = 0.0
         self._observer_error: BaseException | None = None
@@ -804,12 +814,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
     # ------------------------------------------------------------------ stepping
 
-    def _step_emulator(self, masks: npt.NDArray[np.uint16], frames: int) -> npt.NDArray[np.uint8]:
+    def _step_emulator(self, masks: npt.NDArray[np.uint16], frames: int) -> npt.NDArray[Any]:
         assert self.emu is not None
+        if self._tiles is not None and self.obs_type in TILE_OBS_TYPES:
+            self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
+            return self._tiles.observe()
         if self.obs_type == "ram":
             self.emu.step_into(masks, frames, None, video=self.render_mode is not None)
-            ram: npt.NDArray[np.uint8] = self.emu.ram.copy()
-            return ram
+            return self._ram.copy()
         out = np.empty(self._obs_shape, np.uint8)
         gray = self.obs_type == "grayscale_image"
         # C writes luma as (H, W); an (H, W, 1) array's first channel is that, contiguous
@@ -1060,10 +1072,39 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             return np.ascontiguousarray(self.crops[self._index[agent]].apply(self._obs))  # type: ignore[union-attr]
         return self._obs
 
+    def game_area(self, agent: str) -> npt.NDArray[np.uint16]:
+        """The current screen as tile ids, whatever the observation (PyBoy's ``game_area``).
+
+        Every agent sees the same screen. See docs/concepts/tiles.md for the grid's meaning.
+
+        Raises:
+            TilesError: this console or core gives no tile grid (the message says why).
+            EnvStateError: before reset() or after close().
+        """
+        self.agent_index(agent)
+        emu = self._live()
+        if self._obs is None:
+            raise EnvStateError("game_area() before reset(): call reset() first")
+        if self._tiles is None:
+            self._tiles = TileObservation(emu, "tiles", None, self.game.env_name)
+        return self._tiles.game_area()
+
+    @property
+    def game_wrapper(self) -> GameWrapper:
+        """The game's data.json variables as attributes and ``game_area()``, as PyBoy's."""
+        first = self.possible_agents[0]
+        return GameWrapper(self._current_values, lambda: self.game_area(first), self.game.env_name)
+
+    def _current_values(self) -> dict[str, int]:
+        self._live()
+        if self._obs is None:
+            raise EnvStateError("game_wrapper read before reset(): call reset() first")
+        return self._values
+
     def state(self) -> npt.NDArray[np.uint8]:
-        """The global state: a copy of the console's RAM."""
-        ram: npt.NDArray[np.uint8] = self._live().ram.copy()
-        return ram
+        """The global state: a copy of the console's RAM (on Game Boy, work RAM then high RAM)."""
+        self._live()
+        return self._ram.copy()
 
     def render(self) -> npt.NDArray[np.uint8] | None:
         """``rgb_array``: the screen as (H, W, 3) uint8; ``human``: draw it in a window."""

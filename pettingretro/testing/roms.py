@@ -21,12 +21,27 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
-__all__ = ["TEST_ROMS", "TestRom", "ToolMissingError", "build_rom", "source_dir"]
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "TEST_ROMS",
+    "TILES_ROMS",
+    "TestRom",
+    "TilesRom",
+    "ToolMissingError",
+    "build_rom",
+    "build_tiles_rom",
+    "hold",
+    "picture_mismatch",
+    "source_dir",
+]
 
 
 class ToolMissingError(RuntimeError):
@@ -243,12 +258,13 @@ def _build_snes(src: Path, work: Path) -> bytes:
     return bytes(rom)
 
 
-def _build_gb(src: Path, work: Path) -> bytes:
-    _run("sdasgb", "-o", work / "input.rel", src / "input.s", cwd=work)
-    _run("sdldgb", "-i", work / "input.ihx", work / "input.rel", cwd=work)
+def _build_gb(src: Path, work: Path, name: str = "input", cgb_flag: int = 0) -> bytes:
+    _run("sdasgb", "-o", work / f"{name}.rel", src / f"{name}.s", cwd=work)
+    _run("sdldgb", "-i", work / f"{name}.ihx", work / f"{name}.rel", cwd=work)
     # plain makebin: its -Z (Game Boy) mode would write a Nintendo logo into the header
-    _run("makebin", "-s", "32768", work / "input.ihx", work / "rom", cwd=work)
+    _run("makebin", "-s", "32768", work / f"{name}.ihx", work / "rom", cwd=work)
     rom = bytearray((work / "rom").read_bytes())
+    rom[0x143] = cgb_flag
     header = 0
     for byte in rom[0x134:0x14D]:
         header = (header - byte - 1) & 0xFF
@@ -317,3 +333,149 @@ def build_rom(system: str, out_dir: Path) -> Path:
     path = out_dir / f"input-{system}.{TEST_ROMS[system].extension}"
     path.write_bytes(image)
     return path
+
+
+@dataclass(frozen=True)
+class TilesRom:
+    """What a tiles test ROM (native/testroms/<system>_tiles) draws, and where it says so.
+
+    The ROM draws a background map whose tile at (row, col) is ``map_tile(row, col)``,
+    scrolls it, and moves one sprite by the d-pad. It keeps its scroll and the sprite's
+    position in SYSTEM_RAM, so a test can compute the expected grid without the decoder.
+
+    Attributes:
+        system: Short system name, the key in ``TILES_ROMS``.
+        core: Libretro core that runs it.
+        extension: File extension the core accepts for it.
+        sprite_tile: Tile id of the moving sprite.
+        offsets: Name -> SYSTEM_RAM offset of a one-byte shadow the ROM keeps
+            (``scx``, ``scy``, ``sprite_x``, ``sprite_y``; sprite positions in the
+            console's own OAM coordinates).
+        notes: How the ROM moves things.
+
+    """
+
+    system: str
+    core: str
+    extension: str
+    sprite_tile: int
+    offsets: Mapping[str, int]
+    notes: str = ""
+
+    def map_tile(self, row: int, col: int) -> int:
+        """Return the tile id the ROM wrote at ``(row, col)`` of its background map."""
+        return (row * 9 + col) & 0xFF
+
+    def shadow(self, ram: Sequence[int], name: str) -> int:
+        """Return one of the ROM's shadow bytes (``offsets``) from a RAM view."""
+        return int(ram[self.offsets[name]])
+
+
+TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
+    {
+        "gb": TilesRom(
+            system="gb",
+            core="gambatte",
+            extension="gb",
+            sprite_tile=0x42,
+            offsets=MappingProxyType(
+                {"scx": 0x03, "scy": 0x04, "sprite_x": 0x05, "sprite_y": 0x06, "cgb": 0x07}
+            ),
+            notes=(
+                "SCX +1 every frame, SCY +1 while A is held, sprite 0 by the d-pad. The colour "
+                "build (color=True) also takes the tile from VRAM bank 1 where row + col is odd."
+            ),
+        ),
+        "nes": TilesRom(
+            system="nes",
+            core="fceumm",
+            extension="nes",
+            sprite_tile=0x42,
+            offsets=MappingProxyType(
+                {"scx": 0x14, "scx_high": 0x15, "scy": 0x16, "sprite_x": 0x17, "sprite_y": 0x18}
+            ),
+            notes=(
+                "Two nametables side by side make a 64x30 map; scroll X +1 every frame (0-511), "
+                "Y +1 while A is held (0-239), sprite 0 by the d-pad. Background tiles come "
+                "from the pattern table at $1000 (ids 256-511), the sprite's from $0000."
+            ),
+        ),
+    }
+)
+
+
+def build_tiles_rom(system: str, out_dir: Path, *, color: bool = False) -> Path:
+    """Assemble ``system``'s tiles test ROM (native/testroms/<system>_tiles) into ``out_dir``.
+
+    Args:
+        system: A key of ``TILES_ROMS``.
+        out_dir: Folder for the ROM; created if missing.
+        color: Game Boy only: mark the ROM as a Game Boy Color game (header byte $0143 = $80),
+            so gambatte runs it in colour mode.
+
+    Returns:
+        Path of the ROM, ``out_dir / f"tiles-{system}[-color].{extension}"``.
+
+    Raises:
+        KeyError: ``system`` has no tiles test ROM.
+        ValueError: ``color`` asked for on a system without a colour mode.
+        ToolMissingError: An assembler or linker is missing.
+        RuntimeError: A tool failed; the message carries its output.
+
+    """
+    if system not in TILES_ROMS:
+        raise KeyError(f"no tiles test ROM for system {system!r}; known: {', '.join(TILES_ROMS)}")
+    if color and system != "gb":
+        raise ValueError(f"color=True is for the Game Boy tiles ROM, not {system!r}")
+    src = Path(__file__).resolve().parents[2] / "native" / "testroms" / f"{system}_tiles"
+    if not (src / "tiles.s").is_file():
+        raise FileNotFoundError(
+            f"tiles test ROM sources not found at {src}; they ship with the source tree, "
+            "so run this from a git checkout of pettingretro"
+        )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"pettingretro-{system}-tiles-") as tmp:
+        work = Path(tmp)
+        if system == "gb":
+            image = _build_gb(src, work, "tiles", 0x80 if color else 0)
+        else:
+            image = _TILES_BUILDERS[system](src, work)
+    suffix = "-color" if color else ""
+    path = out_dir / f"tiles-{system}{suffix}.{TILES_ROMS[system].extension}"
+    path.write_bytes(image)
+    return path
+
+
+def _build_nes_tiles(src: Path, work: Path) -> bytes:
+    _run("ca65", "-o", work / "tiles.o", src / "tiles.s", cwd=work)
+    _run("ld65", "-C", src / "nrom.cfg", "-o", work / "rom", work / "tiles.o", cwd=work)
+    return (work / "rom").read_bytes()
+
+
+_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {"nes": _build_nes_tiles}
+
+
+def hold(emu: Any, port: int, *buttons: int) -> None:
+    """Hold ``buttons`` (``host.Button`` members) on ``port`` of ``emu`` from the next frame on."""
+    mask = 0
+    for button in buttons:
+        mask |= 1 << int(button)
+    emu.set_buttons(port, mask)
+
+
+def picture_mismatch(
+    keys: npt.NDArray[np.int64], rgb: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]
+) -> str | None:
+    """Why a picture drawn as palette keys is not the emulator's RGB picture, or None if it is.
+
+    The two are the same picture when, over the pixels ``mask`` selects, each key shows one
+    colour and different keys show different colours (a test need not know the core's palette).
+    """
+    colours = rgb[mask].astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+    pairs = np.unique(np.stack([keys[mask], colours]), axis=1)
+    if len(np.unique(pairs[0])) != pairs.shape[1]:
+        return "one palette key shows two colours"
+    if len(np.unique(pairs[1])) != pairs.shape[1]:
+        return "two palette keys show one colour"
+    return None

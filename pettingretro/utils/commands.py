@@ -47,7 +47,7 @@ def make_named_env(name: str, **kwargs: Any) -> Any:
     Raises:
         PettingRetroError: no env or integration has that name.
     """
-    from pettingretro.make import parallel_env
+    from pettingretro.factory import parallel_env
 
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return parallel_env(name, **kwargs)

@@ -149,6 +149,12 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                     "this game crops each player's picture (scenario 'crops'); the vector env "
                     "observes whole screens: use the parallel env, or a scenario without crops"
                 )
+            if e.obs_type not in ("rgb_image", "grayscale_image", "ram"):
+                raise ValueError(
+                    f"the vector env batches pictures and RAM; obs_type={e.obs_type!r} (tile ids) "
+                    "is for the parallel and AEC envs: use obs_type='rgb_image', "
+                    "'grayscale_image' or 'ram'"
+                )
             if not isinstance(e.emu, Emulator):
                 raise ValueError(
                     "the vector env steps emulators in this process on its C thread pool; "

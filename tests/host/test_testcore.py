@@ -7,7 +7,6 @@ documents the RAM layout and the picture formula used by ``expected_rgb`` below)
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import shutil
@@ -41,47 +40,6 @@ PIXFMT_ID = {None: 0, "0rgb1555": 0, "xrgb8888": 1, "rgb565": 2}
 
 # --------------------------------------------------------------------------------------------
 # fixtures and helpers
-
-
-@pytest.fixture(scope="session")
-def testcore(tmp_path_factory) -> Path:
-    cc = shutil.which("cc")
-    if cc is None:
-        pytest.skip("no system C compiler (cc) to build the test core")
-    out = tmp_path_factory.mktemp("testcore") / "testcore_libretro.so"
-    proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-o", str(out), str(TESTCORE_SRC)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, f"building the test core failed:\n{proc.stderr}"
-    return out
-
-
-@pytest.fixture
-def make_emu(testcore, tmp_path):
-    """make_emu(core_options=None, **config) -> Emulator on a fresh ROM with that configuration.
-
-    `config` becomes the ROM's key=value lines (so `options="v2"` is the ROM key choosing the
-    option style); `core_options` and `num_ports` are passed to Emulator(options=, num_ports=).
-    """
-    emus = []
-    counter = itertools.count()
-
-    def make(core_options=None, num_ports=None, **config):
-        rom = write_rom(tmp_path / f"rom{next(counter)}.txt", **config)
-        kwargs = {}
-        if core_options is not None:
-            kwargs["options"] = core_options
-        if num_ports is not None:
-            kwargs["num_ports"] = num_ports
-        emu = Emulator(str(testcore), str(rom), **kwargs)
-        emus.append(emu)
-        return emu
-
-    yield make
-    for emu in emus:
-        emu.close()
 
 
 def write_rom(path: Path, **config) -> Path:
