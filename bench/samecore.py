@@ -28,6 +28,7 @@ compared per CPU-second, N envs by wall time (both sides use every core they can
     python bench/samecore.py                  # 3 rounds x 2 s, N=8 on 2 threads: ~2 minutes
     python bench/samecore.py --quick          # 2 rounds x 0.7 s
     python bench/samecore.py --games pong --num-envs 16 --threads 2
+    python bench/samecore.py --vector         # + vector_env 1 thread vs N parallel envs, 2t / 1t
 """
 
 from __future__ import annotations
@@ -160,6 +161,29 @@ def build(name: str, root: Path) -> Runner:
                 env.reset()
 
         r.step, r.close = step, env.close
+    elif kind == "plain":  # N parallel envs stepped one after another: the vector env's reference
+        from pettingretro.parallel.env import RetroParallelEnv
+        from pettingretro.registry import resolve
+
+        envs = [RetroParallelEnv(resolve(ours)) for _ in range(n)]
+        for e in envs:
+            e.reset(seed=SEED)
+        agents = envs[0].possible_agents
+        k = int(envs[0].action_space(agents[0]).n)
+        draw = np.random.default_rng(SEED).integers(0, k, (TABLE, n, len(agents))).tolist()
+        ptable = [[dict(zip(agents, a, strict=True)) for a in row] for row in draw]
+
+        def pstep(i: int) -> None:
+            for e, act in zip(envs, ptable[i & (TABLE - 1)], strict=True):
+                e.step(act)
+                if not e.agents:
+                    e.reset()
+
+        def pclose() -> None:
+            for e in envs:
+                e.close()
+
+        r.frames, r.step, r.close = n, pstep, pclose
     elif kind == "ours":
         from pettingretro.vector import vector_env
 
@@ -252,6 +276,11 @@ def main() -> None:
     ap.add_argument("--games", default=",".join(GAMES), help="comma-separated: " + ",".join(GAMES))
     ap.add_argument("--num-envs", type=int, default=8, help="N of the N-env figures")
     ap.add_argument("--threads", type=int, default=2, help="our C threads for N envs")
+    ap.add_argument(
+        "--vector",
+        action="store_true",
+        help="also: vector_env on 1 thread against N parallel envs stepped one by one",
+    )
     args = ap.parse_args()
     if args.worker:
         worker(args.worker)
@@ -263,12 +292,11 @@ def main() -> None:
     if bad:
         ap.error(f"unknown game(s) {', '.join(bad)}; choose from {', '.join(GAMES)}")
     n, t = args.num_envs, args.threads
-    names = [
-        f"{g}-{kind}-{count}" + (f"-{t}" if kind == "ours" and count > 1 else "")
-        for g in games
-        for count in (1, n)
-        for kind in ("ours", "retro")
-    ]
+    names = []
+    for g in games:
+        names += [f"{g}-ours-1", f"{g}-retro-1", f"{g}-ours-{n}-{t}", f"{g}-retro-{n}"]
+        if args.vector:
+            names += [f"{g}-plain-{n}", f"{g}-ours-{n}-1"]
     start = time.time()
     print(
         f"pettingretro vs stable-retro, same core and ROM: rgb, random actions, 1 frame per step; "
@@ -315,6 +343,23 @@ def main() -> None:
                 verdict += "ok" if got >= target else "MISS"
             what = "1 env" if count == 1 else f"{n} envs ({t} threads / AsyncVectorEnv)"
             print(f"  {g:10} {what:24} {wall:6.2f} {cpu:6.2f}   {verdict}")
+    if args.vector:
+        print(f"\nvector_env ({n} games)                        wall    cpu   target")
+        for g in games:
+            one, plain, many = f"{g}-ours-{n}-1", f"{g}-plain-{n}", f"{g}-ours-{n}-{t}"
+            if one in best and plain in best:
+                wall = best[one]["fps"] / best[plain]["fps"]
+                cpu = best[one]["cps"] / best[plain]["cps"]
+                ok = "ok" if cpu >= 0.95 else "MISS"
+                print(
+                    f"  {g:10} 1 thread / parallel envs   {wall:6.2f} {cpu:6.2f}   >= 0.95 (cpu): {ok}"
+                )
+            if one in best and many in best:
+                wall = best[many]["fps"] / best[one]["fps"]
+                ok = "ok" if wall >= 1.8 else "MISS"
+                print(
+                    f"  {g:10} {t} threads / 1 thread       {wall:6.2f}      -   >= 1.8 (wall): {ok}"
+                )
     print(f"\ntotal {time.time() - start:.0f} s; load average {os.getloadavg()[0]:.2f}")
 
 

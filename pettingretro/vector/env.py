@@ -1,4 +1,4 @@
-"""RetroVectorEnv: many games stepped per call on the C thread pool, one sub-env per (game, agent).
+"""RetroVectorEnv: many games stepped per call on its own C thread pool, one sub-env per (game, agent).
 
 The layer above :class:`~pettingretro.parallel.env.RetroParallelEnv`: each game is a real parallel
 env whose :meth:`inputs` and :meth:`outcome` decide actions, rewards and endings, while the
@@ -24,7 +24,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from pettingretro import host
 from pettingretro.checks import ArgumentTypeError, check_bool, check_int
 from pettingretro.errors import VectorEnvError
-from pettingretro.host import MAX_PORTS, Emulator, step_many
+from pettingretro.host import MAX_PORTS, Emulator, Pool, step_many
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.registry import resolve
 from pettingretro.vector.resize import AreaResize
@@ -266,6 +266,8 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._pending: Future[StepResult] | None = None
+        # this env's own C threads: another vector env steps at the same time on its own pool
+        self._pool = Pool(self.num_threads)
         self._closed = False
 
     # ------------------------------------------------------------------ observations
@@ -512,7 +514,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
 
     def _emulate(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
         """Run every game's frames; return the raw last frames and the new observation frames."""
-        k, nt, buttons = self.frameskip, self.num_threads, self._buttons
+        k, pool, buttons = self.frameskip, self._pool, self._buttons
         if self._into is not None:  # observations made by the C threads
             self._into(
                 self._emus,
@@ -523,20 +525,20 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 pooled=self._before,
                 resize=None if self._resize is None else self._resize.taps,
                 out=None if self._resize is None else self._small,
-                num_threads=nt,
+                pool=pool,
             )
             pooled = self._last if self._before is None else self._before
             return self._last, pooled if self._resize is None else self._small
         if self._before is not None and k > 1:
-            step_many(self._emus, buttons, k - 1, video=True, num_threads=nt)
+            step_many(self._emus, buttons, k - 1, video=True, pool=pool)
             self._grab(self._before, range(self.num_games))
-            step_many(self._emus, buttons, 1, video=True, num_threads=nt)
+            step_many(self._emus, buttons, 1, video=True, pool=pool)
         elif self._before is not None:
             self._before, self._last = self._last, self._before
-            step_many(self._emus, buttons, 1, video=True, num_threads=nt)
+            step_many(self._emus, buttons, 1, video=True, pool=pool)
         else:
             video = self.obs_type != "ram" or self.render_mode is not None
-            step_many(self._emus, buttons, k, video=video, num_threads=nt)
+            step_many(self._emus, buttons, k, video=video, pool=pool)
         last = self._last
         self._grab(last, range(self.num_games))
         if self._before is not None:
@@ -587,6 +589,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        self._pool.close()
         for env in self.envs:
             env.close()
         self._closed = True

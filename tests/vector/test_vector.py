@@ -341,3 +341,34 @@ def test_a_refused_step_changes_no_game(tmp_path) -> None:
     assert len(movies_a) == len(movies_b) == GAMES
     for pa, pb in zip(movies_a, movies_b, strict=True):
         assert np.array_equal(Movie(pa).masks, Movie(pb).masks)
+
+
+def test_two_vector_envs_step_at_once_on_their_own_pools() -> None:
+    """Each vector env has its own C pool: two stepped from two threads at the same time give
+    what each gives alone (a shared pool would refuse the second, or mix their games)."""
+    import threading
+
+    actions = action_stream(40, 4)
+
+    def run(venv: Any, out: list[np.ndarray]) -> None:
+        venv.reset(seed=3)
+        for act in actions:
+            obs, rew, *_ = venv.step(act)
+            out.append(np.concatenate([obs.reshape(-1), rew.view(np.uint8)]))
+
+    alone: list[np.ndarray] = []
+    venv = vector_env("pong_v0", 2, num_threads=2, obs_type="ram")
+    run(venv, alone)
+    venv.close()
+    venvs = [vector_env("pong_v0", 2, num_threads=2, obs_type="ram") for _ in range(2)]
+    outs: list[list[np.ndarray]] = [[], []]
+    threads = [threading.Thread(target=run, args=(v, o)) for v, o in zip(venvs, outs, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for v in venvs:
+        v.close()
+    for out in outs:
+        assert len(out) == len(alone)
+        assert all(np.array_equal(a, b) for a, b in zip(out, alone, strict=True))
