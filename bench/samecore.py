@@ -51,7 +51,7 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
 from envs import RetroRunner, Worker, action_indices, retro_integration  # noqa: E402
-from vector import SkipConfig, tree_cpu  # noqa: E402
+from vector import Runner, SkipConfig, measure  # noqa: E402
 
 SEED = 12345
 TABLE = 1024  # pre-drawn random actions, cycled (a power of two)
@@ -59,14 +59,6 @@ WARMUP_STEPS = 200
 GAMES = ("pong", "airstriker", "gb")
 # targets from issue 16 (ratios of one run): one env per CPU-second, N envs by wall
 TARGETS = {("pong", "1"): 1.1, ("airstriker", "1"): 1.3, ("airstriker", "N"): 2.2}
-
-
-class Runner:
-    """A built env: ``step(i)`` runs one step with the i-th pre-drawn actions; ``frames`` per step."""
-
-    frames = 1
-    step: Callable[[int], None]
-    close: Callable[[], None]
 
 
 # ---------------------------------------------------------------------------- the games
@@ -141,6 +133,7 @@ def build(name: str, root: Path) -> Runner:
     n = int(count)
     ours, retro_game, folder = game_source(game, root)
     r = Runner()
+    r.frames = 1  # frames per step; the N-env runners set N
     if kind == "ours" and n == 1:
         from pettingretro.parallel.env import RetroParallelEnv
         from pettingretro.registry import resolve
@@ -226,20 +219,6 @@ def build(name: str, root: Path) -> Runner:
 
 
 # ---------------------------------------------------------------------------- workers
-
-
-def measure(runner: Runner, seconds: float, start: int) -> dict[str, float]:
-    t0 = time.perf_counter()
-    c0 = tree_cpu()
-    i = start
-    while True:
-        for _ in range(8):
-            runner.step(i)
-            i += 1
-        wall = time.perf_counter() - t0
-        if wall >= seconds:
-            break
-    return {"frames": (i - start) * runner.frames, "wall": wall, "cpu": tree_cpu() - c0}
 
 
 def worker(name: str) -> None:
