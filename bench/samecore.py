@@ -41,7 +41,6 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,11 +50,11 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
 from envs import RetroRunner, Worker, action_indices, retro_integration  # noqa: E402
-from vector import Runner, SkipConfig, measure  # noqa: E402
+from vector import Runner, SkipConfig  # noqa: E402
+from vector import worker as serve  # noqa: E402
 
 SEED = 12345
 TABLE = 1024  # pre-drawn random actions, cycled (a power of two)
-WARMUP_STEPS = 200
 GAMES = ("pong", "airstriker", "gb")
 # targets from issue 16 (ratios of one run): one env per CPU-second, N envs by wall
 TARGETS = {("pong", "1"): 1.1, ("airstriker", "1"): 1.3, ("airstriker", "N"): 2.2}
@@ -222,28 +221,8 @@ def build(name: str, root: Path) -> Runner:
 
 
 def worker(name: str) -> None:
-    out = sys.stdout
-    sys.stdout = sys.stderr  # libraries' chatter must not mix with the protocol
     with tempfile.TemporaryDirectory(prefix="pettingretro-samecore-") as tmp:
-        try:
-            runner = build(name, Path(tmp))
-            for i in range(WARMUP_STEPS):
-                runner.step(i)
-        except SkipConfig as e:
-            print(json.dumps({"skip": str(e)}), file=out, flush=True)
-            return
-        except Exception as e:  # reported to the driver, which goes on
-            traceback.print_exc()
-            print(json.dumps({"skip": f"{type(e).__name__}: {e}"}), file=out, flush=True)
-            return
-        print(json.dumps({"ready": True}), file=out, flush=True)
-        i = WARMUP_STEPS
-        for line in sys.stdin:
-            if line.strip():
-                result = measure(runner, float(line), i)
-                i += int(result["frames"] // runner.frames)
-                print(json.dumps(result), file=out, flush=True)
-        runner.close()
+        serve(name, lambda n: build(n, Path(tmp)))
 
 
 def main() -> None:

@@ -253,7 +253,8 @@ def measure(runner: Runner, seconds: float, start: int) -> dict[str, float]:
     return {"frames": (i - start) * runner.frames, "wall": wall, "cpu": tree_cpu() - c0}
 
 
-def worker(name: str) -> None:
+def worker(name: str, make: Callable[[str], Runner] = build) -> None:
+    """Serve one configuration's measurements on stdin/stdout (``make`` builds it from its name)."""
     out = sys.stdout
     sys.stdout = sys.stderr  # libraries' chatter must not mix with the protocol
     try:
@@ -264,7 +265,7 @@ def worker(name: str) -> None:
             _, games, seconds = name.split("-")
             print(json.dumps(serial_share(int(games), float(seconds))), file=out, flush=True)
             return
-        runner = build(name)
+        runner = make(name)
         for i in range(WARMUP_STEPS):
             runner.step(i)
     except SkipConfig as e:
