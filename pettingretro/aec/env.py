@@ -10,7 +10,7 @@ import numpy.typing as npt
 from pettingzoo.utils.env import AECEnv
 
 from pettingretro.errors import EnvStateError
-from pettingretro.parallel.env import RetroParallelEnv, check_action
+from pettingretro.parallel.env import RetroParallelEnv
 
 
 class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
@@ -107,7 +107,8 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
                 raise ValueError(f"{agent!r} has finished: step it with None (got {action!r})")
             self._remove(agent)
             return
-        self._actions[agent] = check_action(agent, action, self.par.num_actions)
+        self.par.check_action(agent, action)  # the parallel env's step checks it again
+        self._actions[agent] = action
         self._cumulative_rewards[agent] = 0.0
         self._turn += 1
         if self._turn < len(self._order):
