@@ -34,7 +34,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
         self.state_space = parallel.state_space
         self.render_mode = parallel.render_mode
         self.agents: list[str] = []
-        self._actions: dict[str, int] = {}
+        self._actions: dict[str, Any] = {}
         self._order: list[str] = []
         self._turn = 0
         self._was_reset = False
@@ -92,7 +92,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
         """The global state: a copy of the console's RAM."""
         return self.par.state()
 
-    def step(self, action: int | None) -> None:
+    def step(self, action: Any) -> None:
         """Act for ``agent_selection``; a finished agent must be stepped once with None."""
         self.par.check_open()
         if not self.agents:

@@ -237,9 +237,9 @@ class ActionScheme:
                 table = codes & named
             else:
                 table = np.zeros_like(codes)
-                for m, combos in filt.groups:
+                for m, allowed in filt.groups:
                     part = codes & m
-                    table |= np.where(np.isin(part, combos), part, 0)
+                    table |= np.where(np.isin(part, allowed), part, 0)
             rows = np.append(table, 0).astype(np.uint16)
             return cls(kind, None, gymnasium.spaces.MultiBinary(n), system_buttons, rows)
         valid = filt.valid_actions() if filt is not None else [[0]]

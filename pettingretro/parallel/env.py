@@ -676,7 +676,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._noop_row = scheme.noop_row
         if self.paddle_spec is None:
             # the recorder and manual play read these tables: one row per action row
-            self.controls = Controls.buttons(ports, scheme.rows, list(range(len(scheme.rows))))
+            self.controls = Controls.buttons(
+                ports, scheme.rows.tolist(), list(range(len(scheme.rows)))
+            )
         self.buttons = scheme.buttons
         self.agent_buttons = {a: scheme.buttons for a in self.possible_agents}
 

@@ -311,3 +311,25 @@ def test_spaces_and_button_order_equal_stable_retros(roms: dict[str, Path], tmp_
                 kind,
             )
             env.close()
+
+
+@pytest.mark.parametrize("kind", ["all", "multi_discrete"])
+def test_vector_env_steps_array_actions_onto_each_games_ports(
+    kind: str, roms: dict[str, Path]
+) -> None:
+    from pettingretro.vector import vector_env
+
+    def fn(**kw: Any) -> RetroParallelEnv:
+        return make(roms["nes"], players=2, actions=kind, **kw)
+
+    venv = vector_env(fn, 2)
+    venv.reset(seed=0)
+    game = venv.envs[1]
+    start = np.asarray(game.action_for(game.possible_agents[1], ["START"]))
+    acts = np.stack([np.asarray(nothing(game, game.possible_agents[0]))] * 4)
+    for _ in range(STARTUP_STEPS):
+        venv.step(acts)
+    acts[3] = start  # game 1, second agent
+    venv.step(acts)
+    assert [bits(e, "nes", p) for e in venv.envs for p in (0, 1)] == [0, 0, 0, held("nes", "START")]
+    venv.close()
