@@ -422,7 +422,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
         na = self.agents_per_game
         agents = self.possible_agents
-        acts = actions.reshape(self.num_games, na, *self.single_action_space.shape).tolist()
+        acts = actions.reshape(self.num_games, na, *(self.single_action_space.shape or ())).tolist()
         buttons = self._buttons
         # every game's actions are checked before any game moves: a refused step changes nothing
         checked = [

@@ -333,3 +333,15 @@ def test_vector_env_steps_array_actions_onto_each_games_ports(
     venv.step(acts)
     assert [bits(e, "nes", p) for e in venv.envs for p in (0, 1)] == [0, 0, 0, held("nes", "START")]
     venv.close()
+
+
+def test_atari_joysticks_take_every_scheme_and_paddles_refuse() -> None:
+    from pettingretro.envs import boxing_v0, pong_v0
+
+    env = boxing_v0.parallel_env(actions="all", obs_type="ram")
+    assert env.buttons == ("BUTTON", None, "SELECT", "RESET", "UP", "DOWN", "LEFT", "RIGHT")
+    env.reset(seed=0)
+    env.step({a: env.action_for(a, ["UP", "BUTTON"]) for a in env.agents})
+    env.close()
+    with pytest.raises(ValueError, match="paddles"):
+        pong_v0.parallel_env(actions="all")
