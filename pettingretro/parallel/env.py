@@ -43,11 +43,19 @@ from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
+from pettingretro.integration.scenario import ActionFilter
 from pettingretro.integration.roms import find_rom, sha1_of
 from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
 from pettingretro.isolation import IsolatedEmulator
 from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
+from pettingretro.parallel.actions import (
+    ACTION_TYPES,
+    ActionScheme,
+    check_index,
+    menu_group,
+    scheme_name,
+)
 from pettingretro.parallel.controls import ALE_ACTIONS, Controls
 from pettingretro.parallel.game import GameDef, Rules
 from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
@@ -228,27 +236,7 @@ def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
 
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
-    if isinstance(action, np.ma.MaskedArray):
-        raise ValueError(
-            f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
-        )
-    if isinstance(action, (bool, np.bool_)):
-        raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
-    if isinstance(action, np.ndarray):
-        if action.shape not in ((), (1,)) or not np.issubdtype(action.dtype, np.integer):
-            raise ValueError(
-                f"action for {agent!r} must be an integer in [0, {n}), got an array of "
-                f"{action.dtype} {action.shape}"
-            )
-        action = action.reshape(()).item()
-    if not isinstance(action, (int, np.integer)):
-        raise ValueError(
-            f"action for {agent!r} must be an integer in [0, {n}), got {type(action).__name__} {action!r}"
-        )
-    a = int(action)
-    if not 0 <= a < n:
-        raise ValueError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
-    return a
+    return check_index(agent, action, n)
 
 
 class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
@@ -262,7 +250,16 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         game: the game definition (see ``pettingretro.envs``).
         obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W, 1), as PettingZoo's
             Atari envs give, or ``"ram"``.
-        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set.
+        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set;
+            on other consoles, every combination of the console's own action groups and its
+            START/SELECT buttons instead of the integration's allowed combos.
+        actions: each agent's action space (docs/concepts/actions.md): ``"discrete"``
+            (default), ``"multi_discrete"`` (one Discrete per button group), ``"all"``
+            (MultiBinary over every button, ``env.buttons`` names each slot) or ``"filtered"``
+            (MultiBinary through the allowed combos); or a ``stable_retro.Actions`` member.
+        action_type: PyBoy's button actions instead (Discrete: NOOP, then one per button):
+            ``"press"`` holds a button for one step, ``"toggle"`` flips whether it is held,
+            ``"all"`` adds a release action per button, a press holding it until then.
         max_cycles: steps after which every agent is truncated.
         render_mode: None (default, headless), ``"rgb_array"`` or ``"human"`` (a pygame window).
         num_players: how many agents, where the game offers a choice.
@@ -298,6 +295,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         *,
         obs_type: str = "rgb_image",
         full_action_space: bool = False,
+        actions: Any = "discrete",
+        action_type: str | None = None,
         max_cycles: int = 100000,
         render_mode: str | None = None,
         num_players: int | None = None,
@@ -319,6 +318,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.init_kwargs = dict(
             obs_type=obs_type,
             full_action_space=full_action_space,
+            actions=actions,
+            action_type=action_type,
             max_cycles=max_cycles,
             render_mode=render_mode,
             num_players=num_players,
@@ -354,6 +355,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
         render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
         full_action_space = check_bool("full_action_space", full_action_space)
+        self.action_scheme_name = scheme_name(actions)
+        self.action_type = check_choice("action_type", action_type, ACTION_TYPES, none=True)
+        if self.action_type is not None and self.action_scheme_name != "discrete":
+            raise ArgumentError(
+                f"action_type={self.action_type!r} gives Discrete button actions of its own; "
+                f"drop actions={self.action_scheme_name!r} or action_type"
+            )
         isolate = check_bool("isolate", isolate)
         grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
         throttle = check_bool("throttle", throttle)
@@ -461,13 +469,18 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 if c is not None:
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
-        self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
-            a: gymnasium.spaces.Discrete(self.num_actions) for a in self.possible_agents
-        }
+        self.action_scheme = self._action_scheme()
+        self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = dict(
+            zip(self.possible_agents, self.action_scheme.spaces, strict=True)
+        )
+        #: The button of each MultiBinary slot (stable-retro's ``env.buttons``), per system bit.
+        self.buttons: list[str | None] = list(self._system.buttons) if self._system else []
+        #: Each agent's buttons: the same console, so the same list, named per agent.
+        self.agent_buttons = {a: list(self.buttons) for a in self.possible_agents}
         self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
-        self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._prev = self.action_scheme.noop_codes()
         self._cycles = 0
         self._needs_reset = True
         self._obs: npt.NDArray[Any] | None = None
@@ -526,6 +539,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         )
         self.rambase = int(extra.get("rambase", 0))
         self._system = systems().get(str(extra.get("system")))
+        self._action_filter = self._console_filter(self._system)
 
     def _plan_integration(self, core: Any, rom: Any) -> None:
         """A stable-retro integration or a bare ROM: one joystick per agent, stable-retro's actions.
@@ -576,14 +590,22 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 paddle_speed=int(textra.get("paddles", {}).get("speed", 23000)),
             )
             self.num_actions = len(action_ids)
+            self._action_filter = self._console_filter(system)
             self.paddle_spec = textra.get("paddles")
             ale_name = textra.get("rom", {}).get("ale")
         else:
             if system is None:
                 names: list[Any] = [()]
                 combos = [0]
+                filt = None
             else:
-                filt = spec.scenario.action_filter(system.buttons, system.action_groups)
+                # a bare ROM must reach START and SELECT to leave its title screen;
+                # full_action_space lifts an integration's restriction the same way
+                filt = (
+                    self._console_filter(system)
+                    if game.path is None or self.full_action_space
+                    else spec.scenario.action_filter(system.buttons, system.action_groups)
+                )
                 combos = filt.combos() if filt is not None else [0]
                 names = [
                     tuple(b for i, b in enumerate(system.buttons) if b and m >> i & 1)
@@ -591,6 +613,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 ]
             self.controls = Controls.buttons(range(self.num_players), [*combos, 0], [*names, ()])
             self.num_actions = len(combos)
+            self._action_filter = filt
         self._noop_row = self.num_actions
         self._core_name = core if core is not None else system.core if system else None
         if self._core_name is None:
@@ -611,6 +634,37 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             )
         self.rambase = system.rambase if system else 0
         self._system = system
+
+    @staticmethod
+    def _console_filter(system: System | None) -> ActionFilter | None:
+        """The console's own action groups plus one of its menu buttons (START, SELECT)."""
+        if system is None:
+            return None
+        menu = menu_group(system.buttons, system.action_groups)
+        groups = [*system.action_groups, *([menu] if menu else [])]
+        return ActionFilter(groups, system.buttons, "core actions") if groups else None
+
+    def _action_scheme(self) -> ActionScheme:
+        """Each agent's space and action checks, from ``actions=`` and ``action_type=``."""
+        name, kind = self.action_scheme_name, self.action_type
+        if name == "discrete" and kind is None:
+            return ActionScheme.discrete(self.controls, self.num_actions)
+        asked = f"action_type={kind!r}" if kind is not None else f"actions={name!r}"
+        if self._system is None:
+            raise ArgumentError(
+                f"{asked} needs the console's buttons and {self.game.env_name} runs on no known "
+                "console; use actions='discrete'"
+            )
+        ports = [b.port for b in self.controls.bindings]
+        if any(p is None for p in ports):
+            raise ArgumentError(
+                f"{asked}: {self.game.env_name}'s paddle players press no joypad buttons; "
+                "use actions='discrete'"
+            )
+        return ActionScheme.console(
+            name, [int(p) for p in ports if p is not None], self._system.buttons,
+            self._action_filter, kind,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ setup and reset
 
@@ -794,8 +848,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         for o in self.observers:
             o.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
-        self._prev[:] = self._noop_row
-        masks, deltas = self.controls.apply(self._prev)
+        self._prev[:] = self.action_scheme.noop
+        self.action_scheme.reset()  # toggled buttons are let go: episodes start alike
+        masks, deltas = self.action_scheme.inputs(self._prev)
         self._obs = self._emulate(masks, deltas, 1)
         self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
@@ -880,14 +935,22 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
-        idx = np.full(self.num_players, self._noop_row, np.intp)
+        idx = self.action_scheme.noop_codes()
         live = self.agents
         for agent, action in actions.items():
             i = self.agent_index(agent)
             if agent not in live:
                 continue
-            idx[i] = check_action(agent, action, self.num_actions)
+            idx[i] = self.action_scheme.check(agent, i, action)
         return idx
+
+    def check_agent_action(self, agent: str, action: Any) -> None:
+        """Refuse ``agent``'s action if it is outside its space (the AEC env's check).
+
+        Raises:
+            ValueError: an unknown agent, or an action outside its space.
+        """
+        self.action_scheme.check(agent, self.agent_index(agent), action)
 
     def inputs(
         self, actions: Mapping[str, Any] | npt.NDArray[np.intp]
@@ -904,9 +967,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             idx = self.check_actions(actions)
         elif isinstance(actions, np.ndarray) and actions.shape == (self.num_players,):
             idx = actions.astype(np.intp)  # what check_actions returned
-            if idx.min() < 0 or idx.max() > self._noop_row:
-                raise ValueError(
-                    f"action indices must be in [0, {self.num_actions}); use check_actions()"
+            if not self.action_scheme.valid(idx):
+                raise ArgumentError(
+                    "these are not the codes check_actions() returns; pass the dict of actions"
                 )
         else:
             raise ValueError(
@@ -916,10 +979,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
             for agent in self.agents:
                 i = self._index[agent]
-                if sticky[i] and self._prev[i] != self._noop_row:
+                if sticky[i] and self._prev[i] != self.action_scheme.noop:
                     idx[i] = self._prev[i]
         self._prev[:] = idx
-        return self.controls.apply(idx)
+        return self.action_scheme.inputs(idx)
 
     def before_frames(
         self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int
