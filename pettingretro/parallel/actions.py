@@ -74,7 +74,11 @@ class ActionScheme:
             :data:`ACTION_TYPES`.
         spaces: each agent's space, in agent order.
         buttons: the button named by each MultiBinary slot (joypad bit order, None for unused
-            bits), or by each PyBoy-style action; empty where the env has no console buttons.
+            bits); empty for Discrete actions over a Controls table.
+        labels: what each Discrete action does: a Controls table's meanings, or for
+            ``action_type`` None (NOOP), then a button name per press (or toggle), then
+            ``"release <name>"`` per release (``action_type="all"``).
+        combos: each MultiDiscrete group's joypad masks, by choice (``"multi_discrete"``).
         noop: the code of doing nothing (what absent and finished agents play).
     """
 
@@ -85,8 +89,11 @@ class ActionScheme:
         noop: int,
         buttons: Sequence[str | None] = (),
         action_type: str | None = None,
+        labels: Sequence[Any] = (),
     ) -> None:
         self.name = name
+        self.labels = tuple(labels)
+        self.combos: tuple[tuple[int, ...], ...] = ()
         self.action_type = action_type
         self.spaces = tuple(spaces)
         self.noop = noop
@@ -108,7 +115,8 @@ class ActionScheme:
     def discrete(cls, controls: Controls, num_actions: int) -> ActionScheme:
         """Discrete(num_actions) per agent over a Controls table (its last row is the NOOP)."""
         n = len(controls.bindings)
-        s = cls("discrete", [gymnasium.spaces.Discrete(num_actions)] * n, num_actions)
+        space = gymnasium.spaces.Discrete(num_actions)
+        s = cls("discrete", [space] * n, num_actions, labels=controls.actions[:num_actions])
         s._controls = controls
         s.num_paddles = controls.num_paddles
         return s
@@ -144,11 +152,11 @@ class ActionScheme:
             release = np.zeros_like(press)
             if action_type == "all":
                 release[1 + k :] = press[1 : 1 + k]
-            labels = [None, *(buttons[i] for i in named)]
+            labels: list[str | None] = [None, *(buttons[i] for i in named)]
             if action_type == "all":
                 labels += [f"release {buttons[i]}" for i in named]
             space = gymnasium.spaces.Discrete(len(press))
-            s = cls(name, [space] * n, 0, labels, action_type)  # type: ignore[arg-type]
+            s = cls(name, [space] * n, 0, buttons, action_type, labels)
             s._press, s._release = press, release
         elif name == "all" or name == "filtered":
             if name == "filtered" and action_filter is None:
@@ -173,6 +181,7 @@ class ActionScheme:
                 )
             combos = [c for _m, c in action_filter.groups]
             s = cls(name, [gymnasium.spaces.MultiDiscrete([len(c) for c in combos])] * n, 0, buttons)
+            s.combos = tuple(combos)
             s._groups = np.zeros((len(combos), max(len(c) for c in combos)), np.uint16)
             for g, c in enumerate(combos):
                 s._groups[g, : len(c)] = c
