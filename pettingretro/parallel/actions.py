@@ -115,7 +115,7 @@ class ActionScheme:
     def discrete(cls, controls: Controls, num_actions: int) -> ActionScheme:
         """Discrete(num_actions) per agent over a Controls table (its last row is the NOOP)."""
         n = len(controls.bindings)
-        space = gymnasium.spaces.Discrete(num_actions)
+        space: gymnasium.spaces.Space[Any] = gymnasium.spaces.Discrete(num_actions)
         s = cls("discrete", [space] * n, num_actions, labels=controls.actions[:num_actions])
         s._controls = controls
         s.num_paddles = controls.num_paddles
@@ -155,7 +155,7 @@ class ActionScheme:
             labels: list[str | None] = [None, *(buttons[i] for i in named)]
             if action_type == "all":
                 labels += [f"release {buttons[i]}" for i in named]
-            space = gymnasium.spaces.Discrete(len(press))
+            space: gymnasium.spaces.Space[Any] = gymnasium.spaces.Discrete(len(press))
             s = cls(name, [space] * n, 0, buttons, action_type, labels)
             s._press, s._release = press, release
         elif name == "all" or name == "filtered":
@@ -180,7 +180,9 @@ class ActionScheme:
                     "use actions='all'"
                 )
             combos = [c for _m, c in action_filter.groups]
-            s = cls(name, [gymnasium.spaces.MultiDiscrete([len(c) for c in combos])] * n, 0, buttons)
+            s = cls(
+                name, [gymnasium.spaces.MultiDiscrete([len(c) for c in combos])] * n, 0, buttons
+            )
             s.combos = tuple(combos)
             s._groups = np.zeros((len(combos), max(len(c) for c in combos)), np.uint16)
             for g, c in enumerate(combos):
@@ -230,9 +232,7 @@ class ActionScheme:
         assert isinstance(space, gymnasium.spaces.MultiDiscrete)
         choice = arr.astype(np.int64)
         if choice.min() < 0 or np.any(choice >= space.nvec):
-            raise ArgumentError(
-                f"action {arr.tolist()} for {agent!r} is outside its {space}"
-            )
+            raise ArgumentError(f"action {arr.tolist()} for {agent!r} is outside its {space}")
         return int(np.bitwise_or.reduce(self._groups[np.arange(len(choice)), choice]))
 
     def valid(self, codes: npt.NDArray[np.intp]) -> bool:
@@ -286,9 +286,7 @@ def check_index(agent: str, action: Any, n: int) -> int:
             f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
         )
     if isinstance(action, (bool, np.bool_)):
-        raise ArgumentError(
-            f"action for {agent!r} must be an integer in [0, {n}), got {action!r}"
-        )
+        raise ArgumentError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
     if isinstance(action, np.ndarray):
         if action.shape not in ((), (1,)) or not np.issubdtype(action.dtype, np.integer):
             raise ArgumentError(
@@ -304,4 +302,3 @@ def check_index(agent: str, action: Any, n: int) -> int:
     if not 0 <= a < n:
         raise ArgumentError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
     return a
-

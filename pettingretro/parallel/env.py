@@ -43,8 +43,8 @@ from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
-from pettingretro.integration.scenario import ActionFilter
 from pettingretro.integration.roms import find_rom, sha1_of
+from pettingretro.integration.scenario import ActionFilter
 from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
 from pettingretro.isolation import IsolatedEmulator
 from pettingretro.movie import EpisodeRecorder

@@ -178,7 +178,12 @@ def test_toggle_episodes_are_deterministic(roms: dict[str, Path]) -> None:
     runs = []
     for _ in range(2):
         warm(env)
-        runs.append([env.step(dict(zip(env.agents, map(int, row))))[0]["first_0"] for row in seq])
+        runs.append(
+            [
+                env.step(dict(zip(env.agents, map(int, row), strict=True)))[0]["first_0"]
+                for row in seq
+            ]
+        )
     assert all(np.array_equal(x, y) for x, y in zip(*runs, strict=True))
 
 
@@ -212,7 +217,9 @@ def test_stable_retro_actions_members_are_accepted(roms: dict[str, Path]) -> Non
 
 def test_full_action_space_on_an_integration_adds_start() -> None:
     narrow = pettingretro.parallel_env("Airstriker-Genesis-v0", obs_type="ram")
-    full = pettingretro.parallel_env("Airstriker-Genesis-v0", obs_type="ram", full_action_space=True)
+    full = pettingretro.parallel_env(
+        "Airstriker-Genesis-v0", obs_type="ram", full_action_space=True
+    )
     assert ("START",) not in narrow.controls.actions
     assert ("START",) in full.controls.actions
     assert full.action_space("first_0").n > narrow.action_space("first_0").n
@@ -250,11 +257,7 @@ def test_project_atari_game_takes_multibinary() -> None:
 def test_bad_actions_are_refused_and_change_nothing(
     roms: dict[str, Path], space: str, action: Any, match: str
 ) -> None:
-    env = (
-        make(roms["nes"], action_type="toggle")
-        if space == "toggle"
-        else make(roms["nes"], space)
-    )
+    env = make(roms["nes"], action_type="toggle") if space == "toggle" else make(roms["nes"], space)
     warm(env)
     env.step({"first_0": pressing(env, "START")})
     before = env.emu.save_state()
