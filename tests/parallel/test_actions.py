@@ -6,6 +6,7 @@ so what an action pressed is read back from the console itself.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from pettingretro.errors import PettingRetroError
 from pettingretro.integration.roms import package_dir, sha1_of
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.testing.roms import TEST_ROMS, build_rom
+from pettingretro.vector import vector_env
 
 #: (actions=, action_type=) pairs: every way an agent's action can be given
 SCHEMES = [
@@ -370,3 +372,29 @@ def test_spaces_and_button_order_equal_stable_retros_per_system(
             row["buttons"] = env.buttons
             env.close()
         assert row == ref[game], game
+
+
+@pytest.mark.parametrize(("actions", "action_type"), [("all", None), ("discrete", "toggle")])
+def test_vector_env_steps_multibinary_and_toggle_actions(
+    roms: dict[str, Path], actions: str, action_type: str | None
+) -> None:
+    venv = vector_env(
+        functools.partial(
+            pettingretro.parallel_env, rom=roms["nes"], players=2, action_type=action_type
+        ),
+        2,
+        obs_type="ram",
+        actions=actions,
+    )
+    venv.reset(seed=0)
+    one = venv.envs[0]
+    idle = np.zeros((4, *venv.single_action_space.shape), np.int64)
+    for _ in range(WARMUP):
+        venv.step(idle)
+    act = idle.copy()
+    act[3] = pressing(one, "START")  # game 1's second player
+    venv.step(act)
+    assert [pads(e, "nes") for e in venv.envs] == [[0, 0], [0, bits("nes", "START")]]
+    with pytest.raises(ValueError, match=r"shape \(4,"):
+        venv.step(idle[:3])
+    venv.close()
