@@ -408,7 +408,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     def _step(self, actions: npt.NDArray[Any]) -> StepResult:
         if not self._started:
             raise VectorEnvError("step() before reset(): call reset() first")
-        shape = (self.num_envs, *self.single_action_space.shape)  # MultiBinary: (N, buttons)
+        shape = (
+            self.num_envs,
+            *(self.single_action_space.shape or ()),
+        )  # MultiBinary: (N, buttons)
         if actions.shape != shape:
             raise ValueError(
                 f"step() takes one action per sub-env: shape {shape}, got {actions.shape}"
@@ -423,7 +426,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
         na = self.agents_per_game
         agents = self.possible_agents
-        acts = actions.reshape(self.num_games, na, *self.single_action_space.shape).tolist()
+        acts = actions.reshape(self.num_games, na, *(self.single_action_space.shape or ())).tolist()
         buttons = self._buttons
         # every game's actions are checked before any game moves: a refused step changes nothing
         checked = [
