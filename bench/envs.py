@@ -38,15 +38,15 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from _timing import SkipConfig, Worker, warm_up
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -282,10 +282,6 @@ def make_retro(obs_type: str, tmp: Path) -> Runner:
     return RetroRunner(env)
 
 
-class SkipConfig(Exception):
-    """A reference cannot run here; the message says why."""
-
-
 def measure(runner: Runner, seconds: float) -> dict[str, float]:
     """Step for ``seconds`` of stepping time; resets are done with the clock stopped."""
     step = runner.step
@@ -312,10 +308,9 @@ def measure(runner: Runner, seconds: float) -> dict[str, float]:
 
 
 def worker(name: str) -> None:
-    out = sys.stdout
-    sys.stdout = sys.stderr  # libraries' chatter must not mix with the protocol
     with tempfile.TemporaryDirectory(prefix="pettingretro-bench-") as tmp:
-        try:
+
+        def build(out: TextIO) -> Runner:
             kind, obs = name.split("-")
             obs_type = "ram" if obs == "ram" else "rgb_image"
             if kind == "ours":
@@ -331,71 +326,16 @@ def worker(name: str) -> None:
             for i in range(WARMUP_STEPS):
                 if runner.step(i):
                     runner.reset()
-        except SkipConfig as e:
-            print(json.dumps({"skip": str(e)}), file=out, flush=True)
+            return runner
+
+        out, runner = warm_up(build)
+        if runner is None:
             return
-        except Exception as e:  # reported to the driver, which goes on
-            traceback.print_exc()
-            print(json.dumps({"skip": f"{type(e).__name__}: {e}"}), file=out, flush=True)
-            return
-        print(json.dumps({"ready": True}), file=out, flush=True)
         for line in sys.stdin:
             if not line.strip():
                 continue
             print(json.dumps(measure(runner, float(line))), file=out, flush=True)
         runner.close()
-
-
-class Worker:
-    """One configuration's worker process, kept running between rounds."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        # a file, not a pipe: a pipe nobody reads could fill and block the worker
-        self.err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", name],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.err,
-            text=True,
-        )
-        self.skip: str | None = None
-
-    def _stderr(self, tail: int) -> str:
-        self.err.seek(0)
-        return self.err.read().strip()[-tail:]
-
-    def ready(self) -> None:
-        """Wait until the env is built and warm; ``skip`` then says why it could not be."""
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.skip = f"worker died (exit {self.proc.wait()}): {self._stderr(500)}"
-            return
-        self.skip = json.loads(line).get("skip")
-        if self.skip:
-            self.proc.wait()
-
-    def __call__(self, seconds: float) -> dict[str, float]:
-        """One measurement of ``seconds`` stepping time."""
-        assert self.proc.stdin is not None
-        assert self.proc.stdout is not None
-        self.proc.stdin.write(f"{seconds}\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{self.name} worker died: {self._stderr(800)}")
-        result: dict[str, float] = json.loads(line)
-        return result
-
-    def close(self) -> None:
-        """End the worker (it closes its env) once its input ends."""
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            self.proc.wait(timeout=30)
-        self.err.close()
 
 
 # ---------------------------------------------------------------------------- the profile
@@ -696,8 +636,8 @@ def main() -> None:
 
     workers: dict[str, Worker] = {}
     for n in names:  # one at a time: start-ups would disturb each other's warm-up
-        w = Worker(n)
-        w.ready()
+        w = Worker(__file__, n)
+        w.first()
         if w.skip:
             print(f"  skipped {CONFIGS[n][0]}: {w.skip}")
         else:

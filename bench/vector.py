@@ -35,14 +35,13 @@ import argparse
 import importlib.util
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from _timing import SkipConfig, Worker, warm_up
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,10 +55,6 @@ REF_GAMES = 8
 
 
 _last_venv: list[Any] = []  # the vector env make_ours built last (for serial_share)
-
-
-class SkipConfig(Exception):
-    """A reference that cannot run here (a package is missing); the message says which."""
 
 
 def ale_roms() -> Path:
@@ -211,7 +206,7 @@ def serial_share(games: int, seconds: float) -> dict[str, Any]:
     return {"serial": s, "bound": 1 / (s + (1 - s) / 2), "c_obs": env._into is not None}
 
 
-def build(name: str) -> Runner:
+def build_runner(name: str) -> Runner:
     kind, *args = name.split("-")
     if kind == "ours":
         return make_ours(int(args[0]), int(args[1]))
@@ -254,27 +249,22 @@ def measure(runner: Runner, seconds: float, start: int) -> dict[str, float]:
 
 
 def worker(name: str) -> None:
-    out = sys.stdout
-    sys.stdout = sys.stderr  # libraries' chatter must not mix with the protocol
-    try:
+    def build(out: TextIO) -> Runner | None:
         if name.startswith("memory-"):
             print(json.dumps(memory(name.split("-")[1])), file=out, flush=True)
-            return
+            return None
         if name.startswith("serial-"):
             _, games, seconds = name.split("-")
             print(json.dumps(serial_share(int(games), float(seconds))), file=out, flush=True)
-            return
-        runner = build(name)
+            return None
+        runner = build_runner(name)
         for i in range(WARMUP_STEPS):
             runner.step(i)
-    except SkipConfig as e:
-        print(json.dumps({"skip": str(e)}), file=out, flush=True)
+        return runner
+
+    out, runner = warm_up(build)
+    if runner is None:
         return
-    except Exception as e:  # reported to the driver, which goes on
-        traceback.print_exc()
-        print(json.dumps({"skip": f"{type(e).__name__}: {e}"}), file=out, flush=True)
-        return
-    print(json.dumps({"ready": True}), file=out, flush=True)
     i = WARMUP_STEPS
     for line in sys.stdin:
         if line.strip():
@@ -282,55 +272,6 @@ def worker(name: str) -> None:
             i += int(result["frames"] // runner.frames)
             print(json.dumps(result), file=out, flush=True)
     runner.close()
-
-
-class Worker:
-    """One configuration's worker process, kept running between rounds."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", name],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.err,
-            text=True,
-        )
-        self.skip: str | None = None
-
-    def first(self) -> dict[str, Any]:
-        """The worker's first line: ready, skipped (with why), or a memory result."""
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.err.seek(0)
-            self.skip = f"worker died (exit {self.proc.wait()}): {self.err.read()[-500:]}"
-            return {}
-        msg: dict[str, Any] = json.loads(line)
-        self.skip = msg.get("skip")
-        return msg
-
-    def __call__(self, seconds: float) -> dict[str, float]:
-        """One measurement of ``seconds`` stepping time."""
-        assert self.proc.stdin is not None
-        assert self.proc.stdout is not None
-        self.proc.stdin.write(f"{seconds}\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            self.err.seek(0)
-            raise RuntimeError(f"{self.name} worker died: {self.err.read()[-800:]}")
-        result: dict[str, float] = json.loads(line)
-        return result
-
-    def close(self) -> None:
-        """End the worker (it closes its env) once its input ends."""
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            self.proc.wait(timeout=60)
-        self.err.close()
 
 
 def loadavg() -> str:
@@ -359,7 +300,7 @@ def main() -> None:
 
     mem: dict[str, dict[str, Any]] = {}
     for kind in ("ours", "ale"):  # alone, before the speed workers exist
-        w = Worker(f"memory-{kind}")
+        w = Worker(__file__, f"memory-{kind}")
         mem[kind] = w.first()
         if w.skip:
             mem[kind] = {"skip": w.skip}
@@ -367,7 +308,7 @@ def main() -> None:
 
     serial: dict[int, dict[str, Any]] = {}
     for g in (8, 16):
-        w = Worker(f"serial-{g}-{args.seconds}")
+        w = Worker(__file__, f"serial-{g}-{args.seconds}")
         serial[g] = w.first()
         if w.skip:
             serial[g] = {"skip": w.skip}
@@ -377,7 +318,7 @@ def main() -> None:
     names += [f"supersuit-{REF_GAMES}", f"ale-{REF_GAMES}-2"]
     workers = {}
     for name in names:  # built one at a time: building is not measured
-        w = Worker(name)
+        w = Worker(__file__, name)
         w.first()
         workers[name] = w
     best: dict[str, float] = {}

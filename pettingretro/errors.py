@@ -74,5 +74,45 @@ class UnknownAgentError(PettingRetroError, KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
+class EmulatorCrashed(PettingRetroError):
+    """The core of an isolated emulator died (or hung); this process is unaffected.
+
+    Raised by ``pettingretro.isolation.IsolatedEmulator``; ``restart()`` brings it back.
+
+    Attributes:
+        label: the game's name as given to the emulator.
+        core: the core's file name.
+        frame: the last frame that completed before the crash.
+        signal: the signal's name (``"SIGSEGV"``) or None when the worker exited or hung.
+        exitcode: the worker's exit status (negative: killed by that signal).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        label: str | None = None,
+        core: str | None = None,
+        frame: int | None = None,
+        signal: str | None = None,
+        exitcode: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.label = label
+        self.core = core
+        self.frame = frame
+        self.signal = signal
+        self.exitcode = exitcode
+
+    def __reduce__(self) -> tuple[object, ...]:
+        attrs = {k: getattr(self, k) for k in ("label", "core", "frame", "signal", "exitcode")}
+        return (_rebuild_crash, (str(self), attrs))
+
+
+def _rebuild_crash(message: str, attrs: dict[str, object]) -> EmulatorCrashed:
+    # keyword arguments do not survive Exception's default pickling
+    return EmulatorCrashed(message, **attrs)  # type: ignore[arg-type]
+
+
 class TilesError(PettingRetroError, ValueError):
     """A tiles observation was asked of a console, core or game that cannot give it."""

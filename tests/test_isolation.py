@@ -27,8 +27,8 @@ import pytest
 from pettingretro import errors
 from pettingretro.cores import REQUIRED_BIOS, list_core_files
 from pettingretro.envs import pong_v0
-from pettingretro.host import Emulator, core_info
-from pettingretro.isolation import EmulatorCrashed, IsolatedEmulator
+from pettingretro.host import Emulator, EmulatorLike, core_info
+from pettingretro.isolation import EmulatorCrashed, IsolatedEmulator, IsolationOptions
 from pettingretro.testing.roms import TEST_ROMS, ToolMissingError, build_rom
 
 REPO = Path(__file__).resolve().parents[1]
@@ -235,7 +235,7 @@ def test_a_starved_worker_is_not_hung_but_a_blocked_one_is(
         os.kill(pid, signal.SIGSTOP)  # and never continued
         with pytest.raises(
             EmulatorCrashed,
-            match=r"did not answer within 1.5 s and was killed \(it was blocked, using no CPU\)",
+            match=r"within 1\.5 s and was killed \(blocked: it used less than 0\.5 s of CPU time\)",
         ) as ei:
             emu.step(1)
         assert (ei.value.signal, ei.value.exitcode) == (None, -9)
@@ -412,6 +412,52 @@ def test_env_recovers_from_a_crashed_core(bystander) -> None:
 # the Emulator interface, through the pipe
 
 
+def test_an_isolated_emulator_is_emulator_like(faulty_core: Path, tmp_path: Path) -> None:
+    """The env's Protocol holds at run time too (mypy checks it structurally in client.py)."""
+    with IsolatedEmulator(faulty_core, rom(tmp_path)) as emu:
+        assert isinstance(emu, EmulatorLike)
+        emu.ping()
+    with pytest.raises(errors.EmulatorClosedError):
+        emu.ping()
+
+
+def test_isolate_options() -> None:
+    assert IsolationOptions.parse(False) is None
+    assert IsolationOptions.parse(None) is None
+    assert IsolationOptions.parse(True) == IsolationOptions()
+    opts = IsolationOptions.parse({"timeout": 5, "checkpoint_every": 10})
+    assert opts == IsolationOptions(checkpoint_every=10, timeout=5)
+    assert opts is not None
+    assert opts.wall_seconds == 60.0, "the backstop: max(10 x timeout, 60 s)"
+    assert IsolationOptions(timeout=30).wall_seconds == 300.0
+    assert IsolationOptions(timeout=1, wall_timeout=2).wall_seconds == 2.0
+    assert IsolationOptions().wall_seconds is None
+    assert IsolationOptions.parse(opts) is opts
+    with pytest.raises(ValueError, match=r"unknown isolate option\(s\) 'time_out'; use checkpoint"):
+        IsolationOptions.parse({"time_out": 5})
+    with pytest.raises(TypeError, match="isolate must be True, False, a dict"):
+        IsolationOptions.parse("yes")
+    for bad in ({"timeout": 0}, {"timeout": -1}, {"wall_timeout": "5"}, {"timeout": True}):
+        with pytest.raises(ValueError, match="must be a number of seconds > 0 or None"):
+            IsolationOptions.parse(bad)
+    with pytest.raises(ValueError, match="checkpoint_every must be an integer >= 0"):
+        IsolationOptions(checkpoint_every=-1)
+    with pytest.raises(ValueError, match="spin must be True or False"):
+        IsolationOptions(spin=1)  # type: ignore[arg-type]
+
+
+def test_options_build_the_emulator(faulty_core: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ISOLATION_TEST_FAULT", "hang")
+    monkeypatch.setenv("ISOLATION_TEST_FAULT_AT", "2")
+    opts = IsolationOptions(checkpoint_every=0, timeout=0.5)
+    with opts.emulator(faulty_core, rom(tmp_path), label="built_v0", num_ports=2) as emu:
+        assert (emu.timeout, emu.wall_timeout, emu.num_ports) == (0.5, 60.0, 2)
+        emu.step(1)
+        with pytest.raises(EmulatorCrashed, match=r"built_v0: .* did not answer within 0\.5 s"):
+            emu.step(1)
+        assert emu.restart() == 0, "checkpoint_every=0: the only checkpoint is the load's"
+
+
 def test_isolated_pong_env_equals_the_in_process_one() -> None:
     for obs_type in ("ram", "rgb_image", "grayscale_image"):
         a = pong_v0.parallel_env(obs_type=obs_type, render_mode="rgb_array")
@@ -531,6 +577,8 @@ def test_errors_from_the_core_come_back_as_they_are(faulty_core: Path, tmp_path:
 def test_constructor_errors_are_the_hosts(faulty_core: Path, tmp_path: Path) -> None:
     with pytest.raises(errors.RomNotFoundError, match="does not exist"):
         IsolatedEmulator(faulty_core, tmp_path / "missing.txt")
+    with pytest.raises(errors.RomNotFoundError, match="is a directory; pass the ROM file inside"):
+        IsolatedEmulator(faulty_core, tmp_path)
     with pytest.raises(errors.CoreNotFoundError):
         IsolatedEmulator("no_such_core", rom(tmp_path))
     with pytest.raises(errors.RomLoadError):

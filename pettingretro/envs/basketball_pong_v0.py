@@ -1,7 +1,6 @@
 """Basketball Pong (Video Olympics, Atari 2600): two paddles (four with num_players=4) throw the ball into the other side's hoop."""
 
 from pettingretro.envs._factory import env_fns, project_game
-from pettingretro.envs._rules import PongRules
 
 MODES = {2: 45, 4: 49}
 
@@ -15,7 +14,6 @@ GAME = project_game(
     "pong",
     version=0,
     name="basketball_pong",
-    rules=PongRules,
     mode_for=mode_for,
     defaults={"num_players": 2},
 )

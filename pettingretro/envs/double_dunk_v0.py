@@ -14,7 +14,6 @@ from pettingretro.parallel.game import Rules
 
 OPTIONS = 0x80 - 0x80  # RAM index of the option bits
 MENU_ROW = 0xB0 - 0x80  # RAM index of the menu row the cursor is on
-STALL_FRAMES = 120
 # Option bit for each bit of the mode number, in menu order (row 2 is skipped):
 # two players, three-point shots, ten-second rule, three-second rule, fouls.
 _MENU = ((16, 0x40), (1, 0x08), (2, 0x10), (4, 0x04), (8, 0x20))
@@ -22,39 +21,12 @@ _MAX_TRIES = 64
 
 
 class DoubleDunkRules(Rules):
-    """Double Dunk's stall timer and its option menu (ALE's rules).
+    """Double Dunk's option menu (ALE's walk through it).
 
-    While the play-select byte ``stall`` is 0 or has bit 0x80/0x40 set, nobody is playing the
-    ball; after more than 120 such frames in a row the stalling side is penalised and the count
-    restarts: byte 0 -> both -1, bit 0x40 -> second player -1 (first 0), bit 0x80 -> first
-    player -1 (second 0). The penalty replaces that frame's rewards.
+    The stall timer is data: the metadata's ``stall`` (ALE's rule: after more than 120 frames
+    of the play-select byte 0 or with bit 0x80/0x40 set, the stalling side gets -1 in place of
+    the step's rewards: 0 -> both, 0x40 -> the second player, 0x80 -> the first).
     """
-
-    def reset(self, values: Mapping[str, int]) -> None:
-        """Start the stall count at 0."""
-        self.count = 0
-
-    def step(
-        self,
-        values: Mapping[str, int],
-        deltas: Mapping[str, int],
-        rewards: npt.NDArray[np.float64],
-        frames: int,
-    ) -> bool:
-        """Count stalled frames and replace the rewards with the penalty when due."""
-        c = values["stall"]
-        if c != 0 and not c & 0xC0:
-            self.count = 0
-        self.count += frames
-        if self.count > STALL_FRAMES:
-            if c == 0:
-                rewards[:] = (-1.0, -1.0)
-            elif c & 0x40:
-                rewards[:] = (0.0, -1.0)
-            else:
-                rewards[:] = (-1.0, 0.0)
-            self.count = 0
-        return False
 
     @staticmethod
     def select_mode(

@@ -1,7 +1,6 @@
 """Pong (Video Olympics, Atari 2600): two paddles (four in team modes), one agent each."""
 
 from pettingretro.envs._factory import env_fns, project_game
-from pettingretro.envs._rules import PongRules
 
 #: PettingZoo's pong_v3 ``game_version`` → game mode for 2 and 4 players.
 GAME_VERSIONS = {
@@ -31,5 +30,5 @@ def mode_for(num_players: int, game_version: str = "classic") -> int:
     return modes[num_players]
 
 
-GAME = project_game("pong", version=0, rules=PongRules, mode_for=mode_for)
+GAME = project_game("pong", version=0, mode_for=mode_for)
 env, parallel_env, raw_env = env_fns(GAME)

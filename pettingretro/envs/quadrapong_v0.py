@@ -1,7 +1,6 @@
 """Quadrapong (Video Olympics, Atari 2600): four paddles, one per wall, in two teams of two."""
 
 from pettingretro.envs._factory import env_fns, project_game
-from pettingretro.envs._rules import PongRules
 
 
 def mode_for(num_players: int) -> int:
@@ -15,7 +14,6 @@ GAME = project_game(
     "pong",
     version=0,
     name="quadrapong",
-    rules=PongRules,
     mode_for=mode_for,
     defaults={"num_players": 4},
 )

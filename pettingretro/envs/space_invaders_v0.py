@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +34,8 @@ class SpaceInvadersRules(Rules):
 
     Each score is BCD over two bytes that are not next to each other (``lo + 100*hi``); the
     reward is its change, and a drop means the score wrapped at 10000 (as ALE counts it).
-    Both players share one lives counter (RAM minus one): when it reaches -1 both end.
+    Both players share one lives counter (RAM minus one: the metadata's ``lives``): when it
+    reaches -1 both end.
     """
 
     WRAP = 10000
@@ -63,11 +64,6 @@ class SpaceInvadersRules(Rules):
             rewards[p] += d
             self.scores[p] = new
         return False
-
-    def lives(self, values: Mapping[str, int]) -> Sequence[int]:
-        """The shared lives counter minus one, for both players."""
-        shared = values["lives"] - 1
-        return (shared, shared)
 
 
 GAME = project_game("space_invaders", version=0, rules=SpaceInvadersRules, mode_for=mode_for)

@@ -1,7 +1,6 @@
 """Volleyball Pong (Video Olympics, Atari 2600): four paddles (two with num_players=2) bump the ball over a net."""
 
 from pettingretro.envs._factory import env_fns, project_game
-from pettingretro.envs._rules import PongRules
 
 MODES = {2: 39, 4: 41}
 
@@ -15,7 +14,6 @@ GAME = project_game(
     "pong",
     version=0,
     name="volleyball_pong",
-    rules=PongRules,
     mode_for=mode_for,
     defaults={"num_players": 4},
 )

@@ -424,7 +424,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         except IndexError as err:
             raise IntegrationError(f"{spec.path / 'data.json'}: {err}") from None
         self._evaluator = self._scenario.evaluator(self.num_players, self._space)
-        self._rules: Rules = (game.rules or Rules)(self.num_players, self.mode)
+        self._rules: Rules = game.make_rules(self.num_players, self.mode)
         paddles = self.paddle_spec
         if paddles and self.controls.num_paddles:
             lo, hi = paddles["range"]
@@ -805,7 +805,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             else:
                 assert select is not None
                 var = self._vars[select["variable"]]
-                target = self.mode + int(select.get("offset", 0))
+                # "target": one value for every mode (a one-/two-player switch, say)
+                target = int(select.get("target", self.mode + int(select.get("offset", 0))))
                 press = int(select.get("press_frames", 2))
                 for _ in range(int(select.get("max_presses", 100))):
                     if var.read(emu.ram, self.rambase) == target:

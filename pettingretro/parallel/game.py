@@ -15,57 +15,11 @@ from pettingretro.checks import ArgumentError, check_int
 from pettingretro.integration import GameSpec, IntegrationError, Scenario, load_game
 from pettingretro.integration.catalog import declared_players
 from pettingretro.parallel.controls import Binding
+from pettingretro.parallel.rules import DeclaredData, DeclaredRules, Rules
+
+__all__ = ["AGENT_NAMES", "GameDef", "Rules"]
 
 AGENT_NAMES = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
-
-
-class Rules:
-    """Game logic the scenario language cannot say: timers, lives, special endings.
-
-    A game module subclasses this when its data is not enough; the env makes one per episode
-    run (``reset`` at each episode start) and calls ``step`` after every env step.
-
-    Args:
-        num_players: active players.
-        mode: the game mode selected.
-    """
-
-    def __init__(self, num_players: int, mode: int | None) -> None:
-        self.num_players = num_players
-        self.mode = mode
-
-    def reset(self, values: Mapping[str, int]) -> None:
-        """A new episode starts with these variable values."""
-
-    def step(
-        self,
-        values: Mapping[str, int],
-        deltas: Mapping[str, int],
-        rewards: npt.NDArray[np.float64],
-        frames: int,
-    ) -> bool:
-        """Adjust ``rewards`` in place after ``frames`` frames; return True if the game is over."""
-        return False
-
-    @staticmethod
-    def select_mode(
-        press: Callable[[Mapping[int, int] | None, int], None],
-        ram: npt.NDArray[np.uint8],
-        mode: int,
-    ) -> None:
-        """Select ``mode`` where pressing SELECT until a RAM byte matches is not enough.
-
-        Args:
-            press: ``press({port: button_mask}, frames)`` holds buttons for some frames
-                (``press(None, n)`` waits n frames).
-            ram: the live RAM view.
-            mode: the mode to reach.
-        """
-        raise NotImplementedError
-
-    def lives(self, values: Mapping[str, int]) -> Sequence[int] | None:
-        """Each player's lives (an agent whose lives fall below 0 ends alone), or None."""
-        return None
 
 
 @dataclass(frozen=True)
@@ -176,6 +130,25 @@ class GameDef:
             for i, b in enumerate(spec)
         ]
 
+    def make_rules(self, num_players: int, mode: int | None) -> Rules:
+        """The rules of one env: what the metadata declares (``lives``, ``stall``), then ``rules``.
+
+        Raises:
+            IntegrationError: the metadata's ``lives`` or ``stall`` block is malformed.
+        """
+        custom = (self.rules or Rules)(num_players, mode)
+        if self.data is None:
+            return custom
+        declared = _declared(self.data)
+        if not declared:
+            return custom
+        if declared.lives is not None and type(custom).lives is not Rules.lives:
+            raise IntegrationError(
+                f"{self.spec.path / 'metadata.json'}: lives are declared in the metadata and in "
+                f"{type(custom).__name__}.lives; keep one"
+            )
+        return DeclaredRules(declared, custom)
+
     def agent_names(self, num_players: int) -> list[str]:
         """PettingZoo Atari's agent names: first_0, second_0, ..."""
         return [f"{AGENT_NAMES[i]}_0" for i in range(num_players)]
@@ -184,3 +157,10 @@ class GameDef:
 @functools.cache
 def _load(path: str, scenario: str) -> GameSpec:
     return load_game(path, scenario)
+
+
+@functools.cache
+def _declared(path: str) -> DeclaredData:
+    spec = _load(path, "scenario")
+    players = max((int(n) for n in spec.extra.get("players", {}).get("choices", [2])), default=2)
+    return DeclaredData.parse(spec.extra, str(spec.path / "metadata.json"), spec.variables, players)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from _play import first_reward, play
 
 from pettingretro.envs import boxing_v0
 
@@ -26,12 +27,10 @@ def chase(ram: np.ndarray, me: int, t: int) -> int:
 def punch(env, me: int, limit: int = 400):
     """Step with player ``me`` chasing (the other idle) until someone is rewarded."""
     agents = ("first_0", "second_0")
-    for t in range(limit):
-        acts = {agents[me]: chase(env.emu.ram, me, t), agents[1 - me]: 0}
-        out = env.step(acts)
-        if any(out[1].values()):
-            return t, out
-    raise AssertionError(f"player {me} landed no punch in {limit} steps")
+    return first_reward(
+        play(env, lambda t: {agents[me]: chase(env.emu.ram, me, t), agents[1 - me]: 0}, limit),
+        f"player {me} landed no punch in {limit} steps",
+    )
 
 
 def test_each_player_scores_zero_sum():

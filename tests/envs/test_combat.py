@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _play import first_reward, play
 
 from pettingretro.envs import combat_plane_v0, combat_tank_v0
 
@@ -20,12 +21,10 @@ HITS = [
 
 
 def shoot(env, me: int, action: int, limit: int):
-    for t in range(limit):
-        a = action if t % 40 < 20 else 0
-        out = env.step({AGENTS[me]: a, AGENTS[1 - me]: 0})
-        if any(out[1].values()):
-            return t, out
-    raise AssertionError(f"{AGENTS[me]} hit nothing in {limit} steps")
+    return first_reward(
+        play(env, lambda t: {AGENTS[me]: action if t % 40 < 20 else 0, AGENTS[1 - me]: 0}, limit),
+        f"{AGENTS[me]} hit nothing in {limit} steps",
+    )
 
 
 def test_default_modes_and_kwargs():

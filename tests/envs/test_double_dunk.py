@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from _play import first_reward, held_random
 
 from pettingretro.envs import double_dunk_v0
 
 P1_SCORE, P2_SCORE, STALL, OPTIONS = 0xF6 - 0x80, 0xF7 - 0x80, 0x89 - 0x80, 0x80 - 0x80
 AGENTS = ("first_0", "second_0")
-
-
-def random_play(env, seed: int, steps: int):
-    """Both players hold random actions for 10 frames each (a searched, fixed sequence)."""
-    rng = np.random.default_rng(seed)
-    for t in range(steps):
-        if t % 10 == 0:
-            acts = {a: int(rng.integers(18)) for a in AGENTS}
-        yield t, env.step(acts)
-
-
-def first_reward(steps):
-    """The first (step, env.step output) with a nonzero reward."""
-    for t, out in steps:
-        if any(out[1].values()):
-            return t, out
-    raise AssertionError("no reward")
 
 
 @pytest.mark.parametrize(
@@ -43,7 +26,7 @@ def test_basket_is_zero_sum(seed, scorer, by):
     env = double_dunk_v0.parallel_env(obs_type="ram")
     env.reset(seed=0)
     mine, theirs = (P1_SCORE, P2_SCORE) if scorer == 0 else (P2_SCORE, P1_SCORE)
-    t, (_, rew, term, _, _) = first_reward(random_play(env, seed, by + 1))
+    t, (_, rew, term, _, _) = first_reward(held_random(env, seed, by + 1))
     assert t == by
     assert rew == {AGENTS[scorer]: 1.0, AGENTS[1 - scorer]: -1.0}
     assert env.emu.ram[mine] == 1 and env.emu.ram[theirs] == 0  # BCD: a basket counts up 1, then 2
@@ -64,7 +47,7 @@ def test_stall_penalty():
             stall_bytes.append(int(env.emu.ram[STALL]))
             yield t, out
 
-    t, (_, rew, _, _, _) = first_reward(recorded(random_play(env, 12, 400)))
+    t, (_, rew, _, _, _) = first_reward(recorded(held_random(env, 12, 400)))
     assert t == 349
     assert rew == {"first_0": -1.0, "second_0": 0.0}
     assert env.emu.ram[P1_SCORE] == 0 and env.emu.ram[P2_SCORE] == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
+from _play import held_random
 
 from pettingretro.envs import entombed_competitive_v0, entombed_cooperative_v0
 
@@ -14,15 +14,6 @@ def lives(ram) -> tuple[int, int]:
     return int(ram[LIVES]) & 3, (int(ram[LIVES]) & 0x30) >> 4
 
 
-def random_play(env, seed: int, steps: int):
-    """Both players hold random actions for 10 frames each (a searched, fixed sequence)."""
-    rng = np.random.default_rng(seed)
-    for t in range(steps):
-        if t % 10 == 0:
-            acts = {a: int(rng.integers(18)) for a in AGENTS}
-        yield t, env.step(acts)
-
-
 def test_competitive_lives_difference_and_end():
     # Seed 0: second_0 loses lives at steps 337 and 689, first_0 at 1124, 1391 and 1788,
     # when first_0 has none left and the game ends for both.
@@ -31,7 +22,7 @@ def test_competitive_lives_difference_and_end():
     assert env.mode == 2 and env.emu.ram[PLAYERS] == 0
     assert lives(env.emu.ram) == (3, 3)
     events = []
-    for t, (_, rew, term, _, info) in random_play(env, 0, 2000):
+    for t, (_, rew, term, _, info) in held_random(env, 0, 2000):
         if any(rew.values()):
             events.append(
                 (
@@ -63,7 +54,7 @@ def test_cooperative_pays_both_when_the_substage_rises():
     assert env.mode == 3 and env.emu.ram[PLAYERS] == 0
     prev = int(env.emu.ram[SUBSTAGE])
     paid = 0
-    for t, (_, rew, _, _, _) in random_play(env, 0, 900):
+    for t, (_, rew, _, _, _) in held_random(env, 0, 900):
         now = int(env.emu.ram[SUBSTAGE])
         expected = 1.0 if now > prev else 0.0
         assert rew == {"first_0": expected, "second_0": expected}, t

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _play import first_reward, play
 
 from pettingretro.envs import flag_capture_v0
 
@@ -23,11 +24,10 @@ def seek(ram, me: int, t: int) -> int:
 
 
 def capture(env, me: int, limit: int = 600):
-    for t in range(limit):
-        out = env.step({AGENTS[me]: seek(env.emu.ram, me, t), AGENTS[1 - me]: 0})
-        if any(out[1].values()):
-            return t, out
-    raise AssertionError(f"{AGENTS[me]} found no flag in {limit} steps")
+    return first_reward(
+        play(env, lambda t: {AGENTS[me]: seek(env.emu.ram, me, t), AGENTS[1 - me]: 0}, limit),
+        f"{AGENTS[me]} found no flag in {limit} steps",
+    )
 
 
 @pytest.mark.parametrize("me", [0, 1])

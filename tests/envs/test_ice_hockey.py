@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from _play import first_reward, held_random
 
 from pettingretro.envs import ice_hockey_v0
 
@@ -17,29 +17,12 @@ P1_SCORE, P2_SCORE, SECONDS, MINUTES, MODE = (
 AGENTS = ("first_0", "second_0")
 
 
-def random_play(env, seed: int, steps: int):
-    """Both players hold random actions for 10 frames each (a searched, fixed sequence)."""
-    rng = np.random.default_rng(seed)
-    for t in range(steps):
-        if t % 10 == 0:
-            acts = {a: int(rng.integers(18)) for a in AGENTS}
-        yield t, env.step(acts)
-
-
-def first_reward(steps):
-    """The first (step, env.step output) with a nonzero reward."""
-    for t, out in steps:
-        if any(out[1].values()):
-            return t, out
-    raise AssertionError("no reward")
-
-
 @pytest.mark.parametrize(("seed", "scorer", "at"), [(6, 0, 625), (2, 1, 1735)])
 def test_goal_is_zero_sum(seed, scorer, at):
     env = ice_hockey_v0.parallel_env(obs_type="ram")
     env.reset(seed=0)
     mine, theirs = (P1_SCORE, P2_SCORE) if scorer == 0 else (P2_SCORE, P1_SCORE)
-    t, (_, rew, term, _, _) = first_reward(random_play(env, seed, at + 1))
+    t, (_, rew, term, _, _) = first_reward(held_random(env, seed, at + 1))
     assert t == at
     assert rew == {AGENTS[scorer]: 1.0, AGENTS[1 - scorer]: -1.0}
     assert env.emu.ram[mine] == 1 and env.emu.ram[theirs] == 0

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from _play import held_random
 
 from pettingretro.envs import maze_craze_v0
 from pettingretro.envs.maze_craze_v0 import mode_for
-
-
-def random_play(env, steps: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for step in range(steps):
-        out = env.step({a: int(rng.integers(18)) for a in env.agents})
-        yield step, out
 
 
 def test_caught_player_gets_minus_one_and_ends_alone() -> None:
@@ -21,7 +14,7 @@ def test_caught_player_gets_minus_one_and_ends_alone() -> None:
     env.reset(seed=0)
     assert env.mode == 4 and env.emu.ram[0xBD - 128] == 4
     caught = []
-    for step, (_, rew, term, _, info) in random_play(env, 3000):
+    for step, (_, rew, term, _, info) in held_random(env, 0, 3000, hold=1, agents=None):
         if any(rew.values()):
             caught.append((step, rew, term, info))
         if not env.agents:
@@ -40,7 +33,7 @@ def test_caught_player_gets_minus_one_and_ends_alone() -> None:
 def test_survivor_leaving_after_the_other_was_caught_gets_plus_one() -> None:
     env = maze_craze_v0.parallel_env(obs_type="ram")
     env.reset(seed=0)
-    for _, (_, _, term, _, _) in random_play(env, 3000):
+    for _, (_, _, term, _, _) in held_random(env, 0, 3000, hold=1, agents=None):
         if term.get("second_0"):
             break
     assert env.agents == ["first_0"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _play import first_reward, play
 
 from pettingretro.envs import basketball_pong_v0, foozpong_v0, quadrapong_v0, volleyball_pong_v0
 
@@ -77,11 +78,12 @@ def test_four_agents_move_four_paddles_as_in_ale(module) -> None:
 
 def _first_point(env, acts_for, steps=2000):
     env.reset(seed=0)
-    for t in range(steps):
-        obs, rew, *_ = env.step({a: acts_for(t, i, a) for i, a in enumerate(env.agents)})
-        if any(rew.values()):
-            return rew, int(obs["first_0"][P1_SCORE]), int(obs["first_0"][P2_SCORE])
-    raise AssertionError("no point scored")
+
+    def policy(t: int) -> dict[str, int]:
+        return {a: acts_for(t, i, a) for i, a in enumerate(env.agents)}
+
+    _, (obs, rew, *_) = first_reward(play(env, policy, steps), "no point scored")
+    return rew, int(obs["first_0"][P1_SCORE]), int(obs["first_0"][P2_SCORE])
 
 
 def _one_team_plays(team: int):

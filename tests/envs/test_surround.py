@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from _play import first_reward, play
+
 from pettingretro.envs import surround_v0
 
 NOOP, UP, RIGHT, LEFT, DOWN = range(5)
@@ -9,11 +11,8 @@ P1_SCORE, P2_SCORE = 0xF7 - 0x80, 0xF6 - 0x80  # BCD, ALE's player A (first_0) /
 
 
 def _first_reward(env, acts, steps=400):
-    for t in range(steps):
-        obs, rew, *_ = env.step(acts)
-        if any(rew.values()):
-            return t, rew, obs["first_0"]
-    raise AssertionError("nobody scored")
+    t, (obs, rew, *_) = first_reward(play(env, lambda t: acts, steps), "nobody scored")
+    return t, rew, obs["first_0"]
 
 
 def test_first_agent_crashing_pays_the_second() -> None:
