@@ -116,3 +116,11 @@ def _rebuild_crash(message: str, attrs: dict[str, object]) -> EmulatorCrashed:
 
 class TilesError(PettingRetroError, ValueError):
     """A tiles observation was asked of a console, core or game that cannot give it."""
+
+
+class MovieError(PettingRetroError, ValueError):
+    """A movie file is malformed, incomplete, unsafe, or does not fit the env it is played into."""
+
+
+class RecordingError(PettingRetroError, OSError):
+    """An episode's movie could not be written (nothing was left behind)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,15 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro.aec.env import RetroAECEnv
-from pettingretro.errors import RomNotFoundError
+from pettingretro.errors import MovieError, RomNotFoundError
 from pettingretro.integration.roms import sha1_of
+from pettingretro.movie import Movie
+from pettingretro.movie.playback import STABLE_RETRO_CORE_OPTIONS
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.parallel.game import GameDef
 from pettingretro.registry import resolve, twin_for
 
-__all__ = ["RewardFn", "env", "parallel_env"]
+__all__ = ["RewardFn", "env", "env_for_movie", "parallel_env"]
 
 RewardFn = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.uint8]], Sequence[float]]
 
@@ -87,3 +91,57 @@ def _rom_sha1s(rom: Path) -> list[str]:
 def env(game: str | os.PathLike[str] | None = None, **kwargs: Any) -> RetroAECEnv:
     """The AEC version of :func:`parallel_env` (same arguments)."""
     return RetroAECEnv(parallel_env(game, **kwargs))
+
+
+# a game or scenario a movie names: a registered name, never a path (a folder's Lua is code)
+_MOVIE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}")
+
+
+def env_for_movie(movie: Movie, **kwargs: Any) -> RetroParallelEnv:
+    """The env a movie was recorded with (an own env or an installed integration).
+
+    Only what the header may name is taken from it: the game's registered name and the
+    allow-listed arguments of :data:`pettingretro.movie.bk2.REPLAYED_ARGS`; a core, a ROM
+    or a folder comes from ``kwargs`` or from this installation, never from the file.
+
+    Args:
+        movie: the movie.
+        **kwargs: override the recorded keyword arguments (default ``render_mode="rgb_array"``),
+            e.g. ``core=`` or ``rom=`` to replay on files of your choosing.
+
+    Raises:
+        MovieError: the movie does not name its game, names a path instead of a game, or its
+            header carries arguments a movie may not choose.
+        UnknownEnvError: the movie's game is not known here.
+
+    Example:
+        >>> from pettingretro.factory import env_for_movie
+        >>> from pettingretro.movie import Movie, playback
+        >>> movie = Movie("pong_v0-000000.bk2")  # doctest: +SKIP
+        >>> env = env_for_movie(movie)  # doctest: +SKIP
+        >>> screens = list(playback(movie, env))  # doctest: +SKIP
+    """
+    from pettingretro.envs import ENV_MODULES
+
+    name = movie.env_name
+    scenario = movie.header.get("pettingretroScenario", "scenario")
+    if name == "?" or not name:
+        raise MovieError(
+            f"{movie.path} does not name its game: build the env yourself and pass it to playback()"
+        )
+    for what, value in (("game", name), ("scenario", scenario)):
+        if not _MOVIE_NAME.fullmatch(value) or Path(value).is_dir():
+            raise MovieError(
+                f"{movie.path} names its {what} {value[:80]!r}, which is not a registered name: "
+                f"a movie may not point at files; build the env yourself and pass it to playback()"
+            )
+    args = {"render_mode": "rgb_array", **movie.env_kwargs, **kwargs}
+    if name in ENV_MODULES:
+        module = importlib.import_module(f"pettingretro.envs.{name}")
+        made: RetroParallelEnv = module.parallel_env(**args)
+        return made
+    players = args.pop("num_players", None) or movie.players
+    if movie.header.get("MovieVersion") == "Retro" and movie.system is not None:
+        compat = STABLE_RETRO_CORE_OPTIONS.get(movie.system.core, {})
+        args["core_options"] = {**compat, **(args.get("core_options") or {})}
+    return parallel_env(name, players=players, scenario=scenario, **args)

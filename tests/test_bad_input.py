@@ -515,7 +515,7 @@ def test_corrupt_stella_state_in_isolation(integration, ale_roms) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# damaged movies (pettingretro.movie; tests/test_movie.py covers cut files and a full disk)
+# damaged movies (pettingretro.movie; tests/movie/ covers each class of damaged file)
 
 
 @pytest.fixture(scope="module")

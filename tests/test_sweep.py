@@ -33,7 +33,7 @@ BAD_ARGUMENTS = {
     "rom": [3, "", "/nonexistent/pong.bin"],
     "core_options": [["x"], "x=y", {"k": ["v"]}, {1: "a"}],
     "record": [3, ["x"]],
-    "isolate": ["yes", 1],
+    "isolate": ["yes", 1, {"timeoutt": 1}, {"timeout": -1}],
     "grayscale_channel": ["no", 0],
     "auto_rom_install_path": [3],
 }
@@ -270,3 +270,11 @@ def test_the_vector_env_refuses_tile_observations(tmp_path) -> None:
         pettingretro.vector_env(
             lambda **kw: pettingretro.parallel_env(rom=rom, **kw), 1, obs_type="tiles"
         )
+
+
+def test_isolate_takes_options() -> None:
+    env = pong_v0.parallel_env(obs_type="ram", isolate={"timeout": 30, "checkpoint_every": 10})
+    assert type(env.emu).__name__ == "IsolatedEmulator"
+    env.reset(seed=0)
+    env.step({"first_0": 0, "second_0": 0})
+    env.close()

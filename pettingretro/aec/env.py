@@ -107,7 +107,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
                 raise ValueError(f"{agent!r} has finished: step it with None (got {action!r})")
             self._remove(agent)
             return
-        self.par.check_agent_action(agent, action)
+        self.par.check_action(agent, action)  # the parallel env's step checks it again
         self._actions[agent] = action
         self._cumulative_rewards[agent] = 0.0
         self._turn += 1

@@ -1,304 +1,380 @@
-"""Per-agent action schemes: each agent's gymnasium space, and its actions as port masks.
+"""Action schemes: an agent's gymnasium space, how its actions are checked, and the buttons they hold.
 
-The parallel env asks a scheme to check each agent's action (:meth:`ActionScheme.check`, which
-changes nothing) and to turn the checked actions into port masks and paddle deltas
-(:meth:`ActionScheme.inputs`, once per step). A checked action is one integer per agent (a
-*code*): a row of the :class:`~pettingretro.parallel.controls.Controls` table for Discrete
-actions, the joypad mask of the agent's port for MultiBinary and MultiDiscrete actions, or an
-index into PyBoy-style press/release tables for ``action_type``. Turning codes into masks is a
-few numpy operations over the agents, never a loop over buttons.
+Four spaces over a console's buttons, named as stable-retro's ``Actions``:
+
+* ``"discrete"``: one Discrete index per allowed button combination (``Actions.DISCRETE``).
+* ``"multi_discrete"``: one Discrete per button group (``Actions.MULTI_DISCRETE``).
+* ``"all"``: MultiBinary over every joypad bit of the console, START and SELECT included
+  (``Actions.ALL``); slot ``i`` is joypad bit ``i``, named by ``env.buttons[i]``.
+* ``"filtered"``: the same MultiBinary, each group's bits kept only when they form one of the
+  integration's allowed combos (``Actions.FILTERED``).
+
+``action_type`` (PyBoy's ``action_type``) replaces the space by a Discrete over the buttons:
+``"press"`` holds a button for one step, ``"toggle"`` flips a button's held state, ``"all"``
+has separate press and release actions. Index 0 does nothing.
+
+Every scheme is a table: an action becomes a row index (checked once), and the row's masks come
+from numpy lookups, never from a Python loop over buttons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.checks import ArgumentError
+from pettingretro.errors import PettingRetroError
 from pettingretro.host import MAX_PORTS
 from pettingretro.integration.scenario import ActionFilter
-from pettingretro.parallel.controls import Controls
 
-#: The ``actions=`` choices (stable-retro's ``Actions`` members, lower case).
-ACTION_SCHEMES = ("discrete", "multi_discrete", "all", "filtered")
-
-#: The ``action_type=`` choices, with PyBoy's meanings.
+ACTION_SPACES = ("discrete", "multi_discrete", "all", "filtered")
 ACTION_TYPES = ("press", "toggle", "all")
 
-#: Buttons that leave a title screen or open a menu, by console (START, SELECT, PC Engine's
-#: RUN, Master System's PAUSE, Genesis' MODE, Atari's RESET switch); stable-retro's action
-#: groups leave them out, so a bare ROM gets them as one group of its own.
-MENU_BUTTONS = ("START", "SELECT", "RUN", "PAUSE", "MODE", "RESET")
+#: stable-retro's ``Actions`` member names -> ours.
+_RETRO_NAMES = {
+    "DISCRETE": "discrete",
+    "MULTI_DISCRETE": "multi_discrete",
+    "ALL": "all",
+    "FILTERED": "filtered",
+}
+
+_ALL_BITS = 0xFFFF
 
 
-def scheme_name(actions: Any) -> str:
-    """The scheme ``actions=`` names: a string or a ``stable_retro.Actions`` member.
+class InvalidActionError(PettingRetroError, ValueError):
+    """An action outside its agent's space (the message names the agent, space and value)."""
+
+
+def action_space_choice(actions: Any) -> str:
+    """``actions=`` as one of :data:`ACTION_SPACES`; a ``stable_retro.Actions`` member is accepted.
 
     Raises:
-        ArgumentError: neither names a scheme.
+        InvalidActionError: anything else (the message lists the choices).
     """
-    if type(actions).__name__ == "Actions":  # stable_retro.Actions.ALL / FILTERED / ...
-        actions = str(getattr(actions, "name", "")).lower()
-    if not isinstance(actions, str) or actions not in ACTION_SCHEMES:
-        raise ArgumentError(
-            f"actions must be one of {', '.join(map(repr, ACTION_SCHEMES))} or a "
-            f"stable_retro.Actions member, got {actions!r}"
-        )
-    return actions
+    if actions is None:
+        return "discrete"
+    if type(actions).__name__ == "Actions" and getattr(actions, "name", None) in _RETRO_NAMES:
+        return _RETRO_NAMES[actions.name]
+    if isinstance(actions, str) and actions in ACTION_SPACES:
+        return actions
+    raise InvalidActionError(
+        f"actions must be one of {', '.join(map(repr, ACTION_SPACES))} or a stable_retro.Actions "
+        f"member, got {actions!r}"
+    )
 
 
-def menu_group(buttons: Sequence[str | None], groups: Sequence[Any]) -> list[list[str]] | None:
-    """One action group holding each menu button alone, or None if the system has none free.
+def action_type_choice(action_type: Any) -> str | None:
+    """``action_type=`` as None or one of :data:`ACTION_TYPES`.
 
-    Args:
-        buttons: the system's button names by bit.
-        groups: the action groups already allowed (their buttons are left out).
+    Raises:
+        InvalidActionError: anything else.
     """
-    taken = {b for g in groups for combo in g for b in combo}
-    free = [b for b in MENU_BUTTONS if b in buttons and b not in taken]
-    return [[], *([b] for b in free)] if free else None
+    if action_type is None or (isinstance(action_type, str) and action_type in ACTION_TYPES):
+        return action_type
+    raise InvalidActionError(
+        f"action_type must be None or one of {', '.join(map(repr, ACTION_TYPES))} "
+        f"(PyBoy's meanings), got {action_type!r}"
+    )
 
 
-class ActionScheme:
-    """Every agent's action space, checks and the step's inputs.
-
-    Build one with :meth:`discrete` (a Controls table) or :meth:`console` (console buttons).
-
-    Attributes:
-        name: the scheme (one of :data:`ACTION_SCHEMES`).
-        action_type: None (an action is held for the step, stable-retro's meaning) or one of
-            :data:`ACTION_TYPES`.
-        spaces: each agent's space, in agent order.
-        buttons: the button named by each MultiBinary slot (joypad bit order, None for unused
-            bits); empty for Discrete actions over a Controls table.
-        labels: what each Discrete action does: a Controls table's meanings, or for
-            ``action_type`` None (NOOP), then a button name per press (or toggle), then
-            ``"release <name>"`` per release (``action_type="all"``).
-        combos: each MultiDiscrete group's joypad masks, by choice (``"multi_discrete"``).
-        noop: the code of doing nothing (what absent and finished agents play).
-    """
-
-    def __init__(
-        self,
-        name: str,
-        spaces: Sequence[gymnasium.spaces.Space[Any]],
-        noop: int,
-        buttons: Sequence[str | None] = (),
-        action_type: str | None = None,
-        labels: Sequence[Any] = (),
-    ) -> None:
-        self.name = name
-        self.labels = tuple(labels)
-        self.combos: tuple[tuple[int, ...], ...] = ()
-        self.action_type = action_type
-        self.spaces = tuple(spaces)
-        self.noop = noop
-        self.buttons = tuple(buttons)
-        self.num_paddles = 0
-        self._controls: Controls | None = None
-        self._ports = np.zeros(len(spaces), np.intp)
-        self._weights = np.zeros(0, np.int64)
-        self._filter: npt.NDArray[np.uint16] | None = None
-        self._slow_filter: ActionFilter | None = None
-        self._groups = np.zeros((0, 0), np.uint16)
-        # press/toggle/all: what each action index presses, releases or toggles, and the held state
-        self._press = np.zeros(1, np.uint16)
-        self._release = np.zeros(1, np.uint16)
-        self._held = np.zeros(len(spaces), np.uint16)
-        self._rows = np.arange(len(spaces))
-
-    @classmethod
-    def discrete(cls, controls: Controls, num_actions: int) -> ActionScheme:
-        """Discrete(num_actions) per agent over a Controls table (its last row is the NOOP)."""
-        n = len(controls.bindings)
-        space: gymnasium.spaces.Space[Any] = gymnasium.spaces.Discrete(num_actions)
-        s = cls("discrete", [space] * n, num_actions, labels=controls.actions[:num_actions])
-        s._controls = controls
-        s.num_paddles = controls.num_paddles
-        return s
-
-    @classmethod
-    def console(
-        cls,
-        name: str,
-        ports: Sequence[int],
-        buttons: Sequence[str | None],
-        action_filter: ActionFilter | None,
-        action_type: str | None = None,
-    ) -> ActionScheme:
-        """Console buttons on each agent's port: ``name`` is a scheme, or any with ``action_type``.
-
-        Args:
-            name: ``"all"``, ``"filtered"`` or ``"multi_discrete"`` (``"discrete"`` only with
-                ``action_type``).
-            ports: each agent's port.
-            buttons: the system's button names by joypad bit.
-            action_filter: the allowed combos (``"filtered"`` and ``"multi_discrete"``).
-            action_type: PyBoy's ``"press"``, ``"toggle"`` or ``"all"``, or None.
-
-        Raises:
-            ArgumentError: ``"filtered"`` or ``"multi_discrete"`` without allowed combos.
-        """
-        n, nb = len(ports), len(buttons)
-        if action_type is not None:
-            named = [i for i, b in enumerate(buttons) if b is not None]
-            k = len(named)
-            press = np.zeros(1 + k * (2 if action_type == "all" else 1), np.uint16)
-            press[1 : 1 + k] = [1 << i for i in named]
-            release = np.zeros_like(press)
-            if action_type == "all":
-                release[1 + k :] = press[1 : 1 + k]
-            labels: list[str | None] = [None, *(buttons[i] for i in named)]
-            if action_type == "all":
-                labels += [f"release {buttons[i]}" for i in named]
-            space: gymnasium.spaces.Space[Any] = gymnasium.spaces.Discrete(len(press))
-            s = cls(name, [space] * n, 0, buttons, action_type, labels)
-            s._press, s._release = press, release
-        elif name == "all" or name == "filtered":
-            if name == "filtered" and action_filter is None:
-                raise ArgumentError(
-                    "actions='filtered' needs allowed combos and this env has none; use actions='all'"
-                )
-            s = cls(name, [gymnasium.spaces.MultiBinary(nb)] * n, 0, buttons)
-            s._weights = np.left_shift(1, np.arange(nb, dtype=np.int64))
-            if name == "filtered":
-                assert action_filter is not None
-                if nb <= 16:  # every raw mask's filtered mask, so a step is one lookup
-                    s._filter = np.array(
-                        [action_filter.filter(m) for m in range(1 << nb)], np.uint16
-                    )
-                else:
-                    s._slow_filter = action_filter
-        else:
-            if action_filter is None:
-                raise ArgumentError(
-                    "actions='multi_discrete' needs button groups and this env has none; "
-                    "use actions='all'"
-                )
-            combos = [c for _m, c in action_filter.groups]
-            s = cls(
-                name, [gymnasium.spaces.MultiDiscrete([len(c) for c in combos])] * n, 0, buttons
-            )
-            s.combos = tuple(combos)
-            s._groups = np.zeros((len(combos), max(len(c) for c in combos)), np.uint16)
-            for g, c in enumerate(combos):
-                s._groups[g, : len(c)] = c
-        s._ports = np.asarray(ports, np.intp)
-        return s
-
-    # ---------------------------------------------------------------- checking
-
-    def check(self, agent: str, i: int, action: Any) -> int:
-        """Agent ``i``'s action as a code, or ArgumentError saying why not; changes nothing."""
-        space = self.spaces[i]
-        if isinstance(action, np.ma.MaskedArray):
-            raise ArgumentError(
-                f"action for {agent!r} is a masked array; pass a plain value of its {space}"
-            )
-        if isinstance(space, gymnasium.spaces.Discrete):
-            return check_index(agent, action, int(space.n))
-        if isinstance(action, (bool, np.bool_, int, np.integer, float, str)) or action is None:
-            raise ArgumentError(
-                f"action for {agent!r} must be an array of shape {space.shape} in its {space}, "
-                f"got {type(action).__name__} {action!r}"
-            )
-        try:
-            arr = np.asarray(action)
-        except (ValueError, TypeError):
-            arr = np.asarray(None)
-        if arr.shape != space.shape or not (
-            np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_
-        ):
-            raise ArgumentError(
-                f"action for {agent!r} must be an integer array of shape {space.shape} in its "
-                f"{space}, got {arr.dtype} {arr.shape}"
-            )
-        if isinstance(space, gymnasium.spaces.MultiBinary):
-            bits = arr.astype(np.int64)
-            if bits.min() < 0 or bits.max() > 1:
-                raise ArgumentError(
-                    f"action {arr.tolist()} for {agent!r} is outside its {space}: each slot is 0 or 1"
-                )
-            mask = int(bits @ self._weights)
-            if self._filter is not None:
-                return int(self._filter[mask])
-            if self._slow_filter is not None:
-                return self._slow_filter.filter(mask)
-            return mask
-        assert isinstance(space, gymnasium.spaces.MultiDiscrete)
-        choice = arr.astype(np.int64)
-        if choice.min() < 0 or np.any(choice >= space.nvec):
-            raise ArgumentError(f"action {arr.tolist()} for {agent!r} is outside its {space}")
-        return int(np.bitwise_or.reduce(self._groups[np.arange(len(choice)), choice]))
-
-    def valid(self, codes: npt.NDArray[np.intp]) -> bool:
-        """Whether ``codes`` could have come from :meth:`check` (or be the NOOP)."""
-        if codes.size == 0:
-            return True
-        if self._controls is not None or self.action_type is not None:
-            top = self.noop if self._controls is not None else len(self._press) - 1
-            return bool(codes.min() >= 0 and codes.max() <= top)
-        return bool(codes.min() >= 0 and codes.max() < 1 << 16)
-
-    # ---------------------------------------------------------------- inputs
-
-    def reset(self) -> None:
-        """Release every button held by toggle or press/release actions."""
-        self._held[:] = 0
-
-    def inputs(
-        self, codes: npt.NDArray[np.intp]
-    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
-        """Port masks (MAX_PORTS,) and paddle deltas for every agent's code (from :meth:`check`).
-
-        Toggle and press/release actions change the held state here, once per step.
-        """
-        if self._controls is not None:
-            return self._controls.apply(codes)
-        if self.action_type is None:
-            pressed = codes.astype(np.uint16)
-        elif self.action_type == "press":
-            pressed = self._press[codes]
-        elif self.action_type == "toggle":
-            self._held ^= self._press[codes]
-            pressed = self._held.copy()
-        else:
-            self._held |= self._press[codes]
-            self._held &= ~self._release[codes]
-            pressed = self._held.copy()
-        masks = np.zeros(MAX_PORTS, np.uint16)
-        np.bitwise_or.at(masks, self._ports, pressed)
-        return masks, np.zeros(1, np.int32)
-
-    def noop_codes(self) -> npt.NDArray[np.intp]:
-        """Every agent's NOOP code."""
-        return np.full(len(self.spaces), self.noop, np.intp)
-
-
-def check_index(agent: str, action: Any, n: int) -> int:
-    """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
+def _as_int(agent: str, action: Any, space: str) -> int:
     if isinstance(action, np.ma.MaskedArray):
-        raise ArgumentError(
-            f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
+        raise InvalidActionError(
+            f"action for {agent!r} is a masked array; pass a plain integer for its {space} space"
         )
     if isinstance(action, (bool, np.bool_)):
-        raise ArgumentError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
+        raise InvalidActionError(
+            f"action for {agent!r} must be an integer in its {space} space, got {action!r}"
+        )
     if isinstance(action, np.ndarray):
         if action.shape not in ((), (1,)) or not np.issubdtype(action.dtype, np.integer):
-            raise ArgumentError(
-                f"action for {agent!r} must be an integer in [0, {n}), got an array of "
+            raise InvalidActionError(
+                f"action for {agent!r} must be an integer in its {space} space, got an array of "
                 f"{action.dtype} {action.shape}"
             )
         action = action.reshape(()).item()
     if not isinstance(action, (int, np.integer)):
-        raise ArgumentError(
-            f"action for {agent!r} must be an integer in [0, {n}), got {type(action).__name__} {action!r}"
+        raise InvalidActionError(
+            f"action for {agent!r} must be an integer in its {space} space, got "
+            f"{type(action).__name__} {action!r}"
         )
-    a = int(action)
+    return int(action)
+
+
+def check_discrete(agent: str, action: Any, n: int) -> int:
+    """``action`` as an index into ``agent``'s Discrete(n) space.
+
+    Raises:
+        InvalidActionError: not an integer (bools and masked arrays are refused), or outside.
+    """
+    a = _as_int(agent, action, f"Discrete({n})")
     if not 0 <= a < n:
-        raise ArgumentError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
+        raise InvalidActionError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
     return a
+
+
+def _as_vector(agent: str, action: Any, space: str, size: int) -> npt.NDArray[np.int64]:
+    if isinstance(action, np.ma.MaskedArray):
+        raise InvalidActionError(
+            f"action for {agent!r} is a masked array; pass a plain array for its {space} space"
+        )
+    if isinstance(action, (str, bytes, Mapping)) or np.isscalar(action):
+        raise InvalidActionError(
+            f"action for {agent!r} must be an array of {size} integers for its {space} space, "
+            f"got {type(action).__name__} {action!r}"
+        )
+    try:
+        arr = np.asarray(action)
+    except (TypeError, ValueError):
+        raise InvalidActionError(
+            f"action for {agent!r} must be an array of {size} integers for its {space} space"
+        ) from None
+    if arr.shape != (size,) or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
+        raise InvalidActionError(
+            f"action for {agent!r} must be {size} integers for its {space} space, got an array of "
+            f"{arr.dtype} {arr.shape}"
+        )
+    return arr.astype(np.int64)
+
+
+class ActionScheme:
+    """One space for every agent of an env: the space, the check and the row tables.
+
+    Build one with :meth:`build`. ``rows[r]`` is the joypad mask action row ``r`` holds on the
+    agent's port (the last row, :attr:`noop_row`, is for agents that are gone). With an
+    ``action_type``, rows are PyBoy's actions and the held state lives in :meth:`joypads`.
+
+    Attributes:
+        kind: one of :data:`ACTION_SPACES`.
+        action_type: None or one of :data:`ACTION_TYPES`.
+        space: the gymnasium space each agent gets.
+        buttons: each MultiBinary slot's button name (None for an unused joypad bit), or each
+            button an ``action_type`` action presses (index ``i + 1`` presses ``buttons[i]``).
+        rows: (rows,) uint16 joypad masks, last row the hidden NOOP.
+        noop_row: the row of an absent or finished agent.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        action_type: str | None,
+        space: gymnasium.spaces.Space[Any],
+        buttons: Sequence[str | None],
+        rows: npt.NDArray[np.uint16],
+    ) -> None:
+        self.kind = kind
+        self.action_type = action_type
+        self.space = space
+        self.buttons = tuple(buttons)
+        self.rows = rows
+        self.noop_row = len(rows) - 1
+        self._radix: npt.NDArray[np.int64] | None = None
+        # action_type tables: held' = ((held & keep) | set) ^ flip; joypad = held' | tap
+        n = len(rows)
+        self._keep = np.full(n, _ALL_BITS, np.uint16)
+        self._set = np.zeros(n, np.uint16)
+        self._flip = np.zeros(n, np.uint16)
+        self._tap = np.zeros(n, np.uint16)
+
+    @classmethod
+    def build(
+        cls,
+        kind: str,
+        action_type: str | None,
+        system_buttons: Sequence[str | None],
+        groups: Sequence[Sequence[Sequence[str]]] | None,
+    ) -> ActionScheme:
+        """The scheme of ``kind`` for a console with ``system_buttons`` (by joypad bit).
+
+        Args:
+            kind: one of :data:`ACTION_SPACES`.
+            action_type: None or one of :data:`ACTION_TYPES` (then ``kind`` picks the buttons:
+                ``"all"`` every button, otherwise those of the allowed combos).
+            system_buttons: the console's button names by joypad bit (None: unused bit).
+            groups: the allowed button groups (the scenario's or the console's), or None.
+        """
+        filt = ActionFilter(groups or [], system_buttons) if groups else None
+        named = 0
+        for i, b in enumerate(system_buttons):
+            if b is not None:
+                named |= 1 << i
+        if action_type is not None:
+            reach = named
+            if kind != "all" and filt is not None:
+                reach = 0
+                for m, _c in filt.groups:
+                    reach |= m
+            bits = [i for i in range(len(system_buttons)) if reach >> i & 1]
+            names = [system_buttons[i] for i in bits]
+            k = len(bits)
+            size = 1 + k * (2 if action_type == "all" else 1)
+            scheme = cls(
+                kind,
+                action_type,
+                gymnasium.spaces.Discrete(size),
+                names,
+                np.zeros(size + 1, np.uint16),
+            )
+            one = np.array([1 << i for i in bits], np.uint16)
+            pressed = slice(1, 1 + k)
+            if action_type == "press":
+                scheme._tap[pressed] = one
+            elif action_type == "toggle":
+                scheme._flip[pressed] = one
+            else:
+                scheme._set[pressed] = one
+                scheme._keep[1 + k : 1 + 2 * k] = ~one
+            scheme._keep[-1] = 0  # a finished agent lets go of everything
+            scheme.rows[pressed] = one
+            return scheme
+        if kind in ("all", "filtered"):
+            n = len(system_buttons)
+            codes = np.arange(1 << n, dtype=np.int64)
+            if kind == "all" or filt is None:
+                table = codes & named
+            else:
+                table = np.zeros_like(codes)
+                for m, allowed in filt.groups:
+                    part = codes & m
+                    table |= np.where(np.isin(part, allowed), part, 0)
+            rows = np.append(table, 0).astype(np.uint16)
+            return cls(kind, None, gymnasium.spaces.MultiBinary(n), system_buttons, rows)
+        valid = filt.valid_actions() if filt is not None else [[0]]
+        if kind == "multi_discrete":
+            sizes = [len(v) for v in valid]
+            table = np.zeros(int(np.prod(sizes)), np.int64)
+            radix = np.cumprod([1, *sizes[:-1]]).astype(np.int64)
+            for g, v in enumerate(valid):  # groups, not buttons: a handful
+                picks = (np.arange(len(table)) // radix[g]) % sizes[g]
+                table |= np.asarray(v, np.int64)[picks]
+            scheme = cls(
+                kind,
+                None,
+                gymnasium.spaces.MultiDiscrete(sizes),
+                system_buttons,
+                np.append(table, 0).astype(np.uint16),
+            )
+            scheme._radix = radix
+            return scheme
+        combos = filt.combos() if filt is not None else [0]
+        rows = np.asarray([*combos, 0], np.uint16)
+        return cls(kind, None, gymnasium.spaces.Discrete(len(combos)), system_buttons, rows)
+
+    def describe(self) -> str:
+        """The space as the error messages name it."""
+        return repr(self.space)
+
+    def check(self, agent: str, action: Any) -> int:
+        """``agent``'s action as a row index, changing nothing.
+
+        Raises:
+            InvalidActionError: the action is not in the space (it says why).
+        """
+        space = self.space
+        if isinstance(space, gymnasium.spaces.Discrete):
+            return check_discrete(agent, action, int(space.n))
+        if isinstance(space, gymnasium.spaces.MultiBinary):
+            size = int(np.prod(space.shape))
+            arr = _as_vector(agent, action, self.describe(), size)
+            if ((arr != 0) & (arr != 1)).any():
+                raise InvalidActionError(
+                    f"action for {agent!r} must hold only 0 and 1 for its {self.describe()} "
+                    f"space, got {arr.tolist()}"
+                )
+            return int(arr @ (1 << np.arange(size, dtype=np.int64)))
+        assert isinstance(space, gymnasium.spaces.MultiDiscrete)
+        assert self._radix is not None
+        nvec = space.nvec.astype(np.int64)
+        arr = _as_vector(agent, action, self.describe(), len(nvec))
+        if ((arr < 0) | (arr >= nvec)).any():
+            raise InvalidActionError(
+                f"action {arr.tolist()} for {agent!r} is outside its {self.describe()} space"
+            )
+        return int(arr @ self._radix)
+
+    def action_for(self, names: Sequence[str]) -> Any:
+        """The action that holds exactly the buttons ``names`` (one step of them).
+
+        With an ``action_type``, the action that presses (or toggles) the one button named.
+
+        Raises:
+            InvalidActionError: no action of this space holds exactly those buttons.
+        """
+        mask = 0
+        for n in names:
+            if n not in self.buttons:
+                raise InvalidActionError(f"{n!r} is none of this space's buttons {self.buttons}")
+        if self.action_type is not None:
+            if len(names) != 1:
+                raise InvalidActionError(f"an action_type action presses one button, not {names}")
+            return 1 + self.buttons.index(names[0])
+        for n in names:
+            mask |= 1 << self.buttons.index(n)
+        found = np.flatnonzero(self.rows[: self.noop_row] == mask)
+        if not found.size:
+            raise InvalidActionError(f"no action of {self.describe()} holds exactly {names}")
+        row = int(found[0])
+        space = self.space
+        if isinstance(space, gymnasium.spaces.MultiBinary):
+            return (row >> np.arange(int(np.prod(space.shape)))) & 1
+        if isinstance(space, gymnasium.spaces.MultiDiscrete):
+            assert self._radix is not None
+            return (row // self._radix) % space.nvec.astype(np.int64)
+        return row
+
+    def joypads(
+        self, held: npt.NDArray[np.uint16], idx: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.uint16]:
+        """Each agent's joypad mask for row indices ``idx``; updates ``held`` in place.
+
+        Without an ``action_type`` ``held`` is left alone.
+        """
+        if self.action_type is None:
+            return self.rows[idx]
+        held[:] = ((held & self._keep[idx]) | self._set[idx]) ^ self._flip[idx]
+        return held | self._tap[idx]
+
+
+def port_masks(
+    ports: npt.NDArray[np.intp], joypads: npt.NDArray[np.uint16]
+) -> npt.NDArray[np.uint16]:
+    """(MAX_PORTS,) masks: every agent's joypad OR-ed onto its port."""
+    out = np.zeros(MAX_PORTS, np.uint16)
+    np.bitwise_or.at(out, ports, joypads)
+    return out
+
+
+def bare_rom_groups(
+    system_buttons: Sequence[str | None], groups: Sequence[Sequence[Sequence[str]]]
+) -> list[list[list[str]]]:
+    """A console's default groups plus one that presses START or SELECT (bare ROMs need them).
+
+    stable-retro's default combos hold neither, so a game run from a bare ROM could never leave
+    its title screen. The added group is START, SELECT or nothing (the console's names for them:
+    PC Engine's RUN, Genesis' MODE, Master System's PAUSE).
+    """
+    out = [[list(c) for c in g] for g in groups]
+    extra = [
+        [b]
+        for b in ("START", "RUN", "PAUSE", "RESET", "SELECT", "MODE")
+        if b in system_buttons and not any([b] in g for g in out)
+    ]
+    if extra:
+        out.append([[], *extra])
+    return out
+
+
+__all__ = [
+    "ACTION_SPACES",
+    "ACTION_TYPES",
+    "ActionScheme",
+    "InvalidActionError",
+    "action_space_choice",
+    "action_type_choice",
+    "bare_rom_groups",
+    "check_discrete",
+    "port_masks",
+]

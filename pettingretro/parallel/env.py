@@ -44,19 +44,19 @@ from pettingretro.integration import IntegrationError
 from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
 from pettingretro.integration.roms import find_rom, sha1_of
-from pettingretro.integration.scenario import ActionFilter
 from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of_game, systems
-from pettingretro.isolation import IsolatedEmulator
+from pettingretro.isolation import IsolationOptions
 from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
 from pettingretro.parallel.actions import (
-    ACTION_TYPES,
     ActionScheme,
-    check_index,
-    menu_group,
-    scheme_name,
+    action_space_choice,
+    action_type_choice,
+    bare_rom_groups,
+    check_discrete,
+    port_masks,
 )
-from pettingretro.parallel.controls import ALE_ACTIONS, Controls
+from pettingretro.parallel.controls import ALE_ACTIONS, Binding, Controls
 from pettingretro.parallel.game import GameDef, Rules
 from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
 from pettingretro.tiles.ram import GameRam
@@ -132,17 +132,27 @@ def _check_not_empty(rom: Path) -> None:
         pass  # the emulator says what is wrong with the path
 
 
+def _isolation_options(isolate: Any) -> IsolationOptions | None:
+    """``isolate=`` checked: the worker's options, or None to run in this process."""
+    try:
+        return IsolationOptions.parse(isolate)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(
+            f"isolate must be True, False, a dict of options or an IsolationOptions: {e}"
+        ) from None
+
+
 def _make_emulator(
     core: str | os.PathLike[str],
     rom: Path,
     options: Mapping[str, str] | None,
     *,
-    isolate: bool,
+    isolation: IsolationOptions | None,
     label: str,
 ) -> EmulatorLike:
-    """The env's emulator: in this process, or (``isolate``) served by a worker process."""
-    if isolate:
-        return IsolatedEmulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
+    """The env's emulator: in this process, or (``isolation``) served by a worker process."""
+    if isolation is not None:
+        return isolation.emulator(core, rom, options=options, num_ports=MAX_PORTS, label=label)
     return Emulator(core, rom, options=options, num_ports=MAX_PORTS)
 
 
@@ -236,7 +246,7 @@ def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
 
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
-    return check_index(agent, action, n)
+    return check_discrete(agent, action, n)
 
 
 class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
@@ -250,16 +260,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         game: the game definition (see ``pettingretro.envs``).
         obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W, 1), as PettingZoo's
             Atari envs give, or ``"ram"``.
-        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set;
-            on other consoles, every combination of the console's own action groups and its
-            START/SELECT buttons instead of the integration's allowed combos.
-        actions: each agent's action space (docs/concepts/actions.md): ``"discrete"``
-            (default), ``"multi_discrete"`` (one Discrete per button group), ``"all"``
-            (MultiBinary over every button, ``env.buttons`` names each slot) or ``"filtered"``
-            (MultiBinary through the allowed combos); or a ``stable_retro.Actions`` member.
-        action_type: PyBoy's button actions instead (Discrete: NOOP, then one per button):
-            ``"press"`` holds a button for one step, ``"toggle"`` flips whether it is held,
-            ``"all"`` adds a release action per button, a press holding it until then.
+        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set
+            (Atari games only; other consoles refuse it: pass ``actions="all"``).
+        actions: each agent's action space (docs/concepts/actions.md): ``"discrete"`` (the
+            default), ``"multi_discrete"``, ``"all"`` (MultiBinary over every button, named by
+            :attr:`buttons`) or ``"filtered"``; a ``stable_retro.Actions`` member is accepted.
+        action_type: None, or PyBoy's ``"press"``, ``"toggle"`` or ``"all"``: a Discrete over
+            the buttons that presses for one step, flips a held button, or presses and releases.
         max_cycles: steps after which every agent is truncated.
         render_mode: None (default, headless), ``"rgb_array"`` or ``"human"`` (a pygame window).
         num_players: how many agents, where the game offers a choice.
@@ -278,7 +285,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         record: a folder: each episode is written there as a BizHawk ``.bk2`` replay (True: the
             working folder, as stable-retro's ``record=True``).
         isolate: run the emulator in a worker process, so that a crashing core raises
-            ``EmulatorCrashed`` instead of taking this process down.
+            ``EmulatorCrashed`` instead of taking this process down: True, or its options as a
+            dict or an :class:`~pettingretro.isolation.IsolationOptions`
+            (``{"timeout": 5, "checkpoint_every": 100}``).
         throttle: ``render_mode="human"`` plays at the game's own speed (the core's frame rate
             divided by ``frameskip``, ``metadata["render_fps"]``); False runs as fast as it can.
         grayscale_channel: False makes ``grayscale_image`` observations (H, W), without the
@@ -295,7 +304,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         *,
         obs_type: str = "rgb_image",
         full_action_space: bool = False,
-        actions: Any = "discrete",
+        actions: Any = None,
         action_type: str | None = None,
         max_cycles: int = 100000,
         render_mode: str | None = None,
@@ -309,7 +318,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         core_options: Mapping[str, str] | None = None,
         state: str | os.PathLike[str] | None = None,
         record: str | os.PathLike[str] | bool | None = None,
-        isolate: bool = False,
+        isolate: bool | Mapping[str, Any] | IsolationOptions = False,
         grayscale_channel: bool = True,
         throttle: bool = True,
         auto_rom_install_path: str | os.PathLike[str] | None = None,
@@ -355,14 +364,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         obs_type = check_choice("obs_type", obs_type, OBS_TYPES)
         render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
         full_action_space = check_bool("full_action_space", full_action_space)
-        self.action_scheme_name = scheme_name(actions)
-        self.action_type = check_choice("action_type", action_type, ACTION_TYPES, none=True)
-        if self.action_type is not None and self.action_scheme_name != "discrete":
-            raise ArgumentError(
-                f"action_type={self.action_type!r} gives Discrete button actions of its own; "
-                f"drop actions={self.action_scheme_name!r} or action_type"
-            )
-        isolate = check_bool("isolate", isolate)
+        isolation = _isolation_options(isolate)
+        action_kind = action_space_choice(actions)
+        action_type = action_type_choice(action_type)
         grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
         throttle = check_bool("throttle", throttle)
         frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
@@ -408,9 +412,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._plan_native(extra, core, rom)
         else:
             self._plan_integration(core, rom)
+        self._plan_actions(action_kind, action_type)
         _check_not_empty(self.rom_path)
         self.emu = _make_emulator(
-            self._core_name, self.rom_path, core_options, isolate=isolate, label=game.env_name
+            self._core_name, self.rom_path, core_options, isolation=isolation, label=game.env_name
         )
         self._vars = dict(spec.variables)
         self._scenario = spec.scenario
@@ -469,18 +474,20 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 if c is not None:
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
-        self.action_scheme = self._action_scheme()
-        self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = dict(
-            zip(self.possible_agents, self.action_scheme.spaces, strict=True)
-        )
-        #: The button of each MultiBinary slot (stable-retro's ``env.buttons``), per system bit.
-        self.buttons: list[str | None] = list(self._system.buttons) if self._system else []
-        #: Each agent's buttons: the same console, so the same list, named per agent.
-        self.agent_buttons = {a: list(self.buttons) for a in self.possible_agents}
+        self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
+            a: (
+                self.action_scheme.space
+                if self.action_scheme is not None
+                else gymnasium.spaces.Discrete(self.num_actions)
+            )
+            for a in self.possible_agents
+        }
         self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
-        self._prev = self.action_scheme.noop_codes()
+        self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
+        self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
         self._cycles = 0
         self._needs_reset = True
         self._obs: npt.NDArray[Any] | None = None
@@ -539,7 +546,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         )
         self.rambase = int(extra.get("rambase", 0))
         self._system = systems().get(str(extra.get("system")))
-        self._action_filter = self._console_filter(self._system)
 
     def _plan_integration(self, core: Any, rom: Any) -> None:
         """A stable-retro integration or a bare ROM: one joystick per agent, stable-retro's actions.
@@ -590,22 +596,31 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 paddle_speed=int(textra.get("paddles", {}).get("speed", 23000)),
             )
             self.num_actions = len(action_ids)
-            self._action_filter = self._console_filter(system)
             self.paddle_spec = textra.get("paddles")
             ale_name = textra.get("rom", {}).get("ale")
+        elif system is not None and system.name == "Atari2600" and self.full_action_space:
+            # ALE's 18 actions on each agent's joystick, as PettingZoo's Atari envs give
+            self.controls = Controls.ale(
+                [Binding(port=p) for p in range(self.num_players)], [*range(len(ALE_ACTIONS)), 0]
+            )
+            self.num_actions = len(ALE_ACTIONS)
         else:
+            if self.full_action_space:
+                raise ArgumentError(
+                    "full_action_space=True is ALE's 18 actions, for Atari games only; for every "
+                    "button of this console pass actions='all' (MultiBinary, stable-retro's "
+                    "Actions.ALL)"
+                )
             if system is None:
                 names: list[Any] = [()]
                 combos = [0]
-                filt = None
             else:
-                # a bare ROM must reach START and SELECT to leave its title screen;
-                # full_action_space lifts an integration's restriction the same way
-                filt = (
-                    self._console_filter(system)
-                    if game.path is None or self.full_action_space
-                    else spec.scenario.action_filter(system.buttons, system.action_groups)
-                )
+                groups: Any = system.action_groups
+                if game.path is None and spec.scenario.actions is None:
+                    # a bare ROM: its game waits at a title screen for START (or SELECT)
+                    groups = bare_rom_groups(system.buttons, system.action_groups)
+                self._action_groups = groups
+                filt = spec.scenario.action_filter(system.buttons, groups)
                 combos = filt.combos() if filt is not None else [0]
                 names = [
                     tuple(b for i, b in enumerate(system.buttons) if b and m >> i & 1)
@@ -613,7 +628,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 ]
             self.controls = Controls.buttons(range(self.num_players), [*combos, 0], [*names, ()])
             self.num_actions = len(combos)
-            self._action_filter = filt
         self._noop_row = self.num_actions
         self._core_name = core if core is not None else system.core if system else None
         if self._core_name is None:
@@ -635,36 +649,50 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.rambase = system.rambase if system else 0
         self._system = system
 
-    @staticmethod
-    def _console_filter(system: System | None) -> ActionFilter | None:
-        """The console's own action groups plus one of its menu buttons (START, SELECT)."""
-        if system is None:
-            return None
-        menu = menu_group(system.buttons, system.action_groups)
-        groups = [*system.action_groups, *([menu] if menu else [])]
-        return ActionFilter(groups, system.buttons, "core actions") if groups else None
+    def _plan_actions(self, kind: str, action_type: str | None) -> None:
+        """Each agent's action scheme when ``actions=`` or ``action_type=`` asks for one.
 
-    def _action_scheme(self) -> ActionScheme:
-        """Each agent's space and action checks, from ``actions=`` and ``action_type=``."""
-        name, kind = self.action_scheme_name, self.action_type
-        if name == "discrete" and kind is None:
-            return ActionScheme.discrete(self.controls, self.num_actions)
-        asked = f"action_type={kind!r}" if kind is not None else f"actions={name!r}"
-        if self._system is None:
+        The default (Discrete over the allowed combos) keeps the tables planning built, so ALE's
+        actions and paddles stay as they are. Other schemes act on each agent's joypad.
+        """
+        system = self._system
+        self.action_scheme: ActionScheme | None = None
+        self.buttons: tuple[str | None, ...] = system.buttons if system is not None else ()
+        if kind == "discrete" and action_type is None:
+            self.agent_buttons = {a: self.buttons for a in self.possible_agents}
+            return
+        ports = []
+        for b in self.controls.bindings:
+            if b.port is None:
+                raise ArgumentError(
+                    f"actions={kind!r}, action_type={action_type!r}: {self.game.env_name} binds "
+                    "paddles, which only its Discrete actions move; pass neither"
+                )
+            ports.append(b.port)
+        if system is None:
             raise ArgumentError(
-                f"{asked} needs the console's buttons and {self.game.env_name} runs on no known "
-                "console; use actions='discrete'"
+                f"actions={kind!r}: the console of {self.game.env_name} is not known, so its "
+                "buttons are not either; pass a ROM whose extension names its console"
             )
-        ports = [b.port for b in self.controls.bindings]
-        if any(p is None for p in ports):
-            raise ArgumentError(
-                f"{asked}: {self.game.env_name}'s paddle players press no joypad buttons; "
-                "use actions='discrete'"
+        groups = getattr(self, "_action_groups", None)
+        if groups is None:
+            groups = (
+                self.game.spec.scenario.actions
+                if self.game.spec.scenario.actions is not None
+                else system.action_groups
             )
-        return ActionScheme.console(
-            name, [int(p) for p in ports if p is not None], self._system.buttons,
-            self._action_filter, kind,
-        )  # fmt: skip
+        scheme = ActionScheme.build(kind, action_type, system.buttons, groups)
+        self.action_scheme = scheme
+        self._ports = np.asarray(ports, np.intp)
+        self.num_actions = scheme.noop_row
+        self._noop_row = scheme.noop_row
+        if self.paddle_spec is None:
+            # the recorder and manual play read these tables: one row per action row
+            self.controls = Controls.buttons(
+                ports, scheme.rows.tolist(), list(range(len(scheme.rows)))
+            )
+        self.buttons = scheme.buttons
+        self.agent_buttons = {a: scheme.buttons for a in self.possible_agents}
 
     # ------------------------------------------------------------------ setup and reset
 
@@ -684,7 +712,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             idx[agent] = ale_id
             masks, deltas = full.apply(idx)
         else:
-            idx = np.full(self.num_players, self._noop_row, np.intp)
+            # the table's hidden last row is NOOP (an action scheme has its own rows)
+            idx = np.full(self.num_players, len(self.controls.actions) - 1, np.intp)
             idx[agent] = row
             masks, deltas = self.controls.apply(idx)
         assert self.emu is not None
@@ -849,9 +878,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         for o in self.observers:
             o.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
-        self._prev[:] = self.action_scheme.noop
-        self.action_scheme.reset()  # toggled buttons are let go: episodes start alike
-        masks, deltas = self.action_scheme.inputs(self._prev)
+        self._prev[:] = self._noop_row
+        self._held[:] = 0
+        if self.action_scheme is not None:
+            masks, deltas = np.zeros(MAX_PORTS, np.uint16), self._no_deltas
+        else:
+            masks, deltas = self.controls.apply(self._prev)
         self._obs = self._emulate(masks, deltas, 1)
         self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
@@ -936,22 +968,45 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
-        idx = self.action_scheme.noop_codes()
+        idx = np.full(self.num_players, self._noop_row, np.intp)
         live = self.agents
+        scheme = self.action_scheme
+        if scheme is not None and scheme.action_type is not None:
+            # a live agent left out keeps its held buttons; only a finished one lets go
+            idx[[self._index[a] for a in live]] = 0
         for agent, action in actions.items():
             i = self.agent_index(agent)
             if agent not in live:
                 continue
-            idx[i] = self.action_scheme.check(agent, i, action)
+            idx[i] = self.check_action(agent, action)
         return idx
 
-    def check_agent_action(self, agent: str, action: Any) -> None:
-        """Refuse ``agent``'s action if it is outside its space (the AEC env's check).
+    def check_action(self, agent: str, action: Any) -> int:
+        """``agent``'s action as its row index, changing nothing (the AEC adapter's check).
 
         Raises:
-            ValueError: an unknown agent, or an action outside its space.
+            ValueError: the action is not in ``agent``'s space (the message says why).
         """
-        self.action_scheme.check(agent, self.agent_index(agent), action)
+        if self.action_scheme is not None:
+            return self.action_scheme.check(agent, action)
+        return check_discrete(agent, action, self.num_actions)
+
+    def action_for(self, agent: str, names: Any) -> Any:
+        """The action of ``agent``'s space that holds exactly the buttons ``names``.
+
+        Raises:
+            ValueError: no action of that space holds exactly those buttons.
+        """
+        self.agent_index(agent)
+        if self.action_scheme is not None:
+            return self.action_scheme.action_for(list(names))
+        want = set(names)
+        for i, meaning in enumerate(self.controls.actions[: self.num_actions]):
+            if isinstance(meaning, tuple) and set(meaning) == want:
+                return i
+        raise ArgumentError(
+            f"no action of {agent!r}'s Discrete({self.num_actions}) space holds exactly {list(names)}"
+        )
 
     def inputs(
         self, actions: Mapping[str, Any] | npt.NDArray[np.intp]
@@ -968,9 +1023,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             idx = self.check_actions(actions)
         elif isinstance(actions, np.ndarray) and actions.shape == (self.num_players,):
             idx = actions.astype(np.intp)  # what check_actions returned
-            if not self.action_scheme.valid(idx):
-                raise ArgumentError(
-                    "these are not the codes check_actions() returns; pass the dict of actions"
+            if idx.min() < 0 or idx.max() > self._noop_row:
+                raise ValueError(
+                    f"action indices must be in [0, {self.num_actions}); use check_actions()"
                 )
         else:
             raise ValueError(
@@ -980,10 +1035,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
             for agent in self.agents:
                 i = self._index[agent]
-                if sticky[i] and self._prev[i] != self.action_scheme.noop:
+                if sticky[i] and self._prev[i] != self._noop_row:
                     idx[i] = self._prev[i]
         self._prev[:] = idx
-        return self.action_scheme.inputs(idx)
+        if self.action_scheme is not None:
+            joy = self.action_scheme.joypads(self._held, idx)
+            return port_masks(self._ports, joy), self._no_deltas
+        return self.controls.apply(idx)
 
     def before_frames(
         self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int

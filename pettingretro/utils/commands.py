@@ -194,6 +194,9 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="pixel-exact video: .mkv (FFV1) or .mp4 (H.264 RGB, -qp 0)",
     )
+    p.add_argument(
+        "--no-sound", action="store_true", help="no sound track (default: one, at real time)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=video)
     return p
@@ -217,6 +220,7 @@ def video(args: argparse.Namespace) -> int:
             every_frame=args.every_frame,
             lossless=args.lossless,
             progress=False if args.quiet else None,
+            sound=False if args.no_sound else None,
         )
     except (PettingRetroError, ValueError, OSError) as e:
         print(f"pettingretro video: {e}", file=sys.stderr)
@@ -233,6 +237,7 @@ def render_video(
     every_frame: bool = False,
     lossless: bool = False,
     progress: bool | None = None,
+    sound: bool | None = None,
 ) -> tuple[Path, int]:
     """Replay a movie in the env it was recorded with and write what the screen shows.
 
@@ -248,6 +253,8 @@ def render_video(
         lossless: write pixel-exact video (.mkv with FFV1, or .mp4 with H.264 RGB ``-qp 0``;
             the default .mp4 and .gif are lossy).
         progress: draw a progress bar (default: when stderr is a terminal).
+        sound: mux the console's sound track (default: for .mp4, .mkv and .webm played at
+            real time; a .gif or a changed ``fps`` has none).
 
     Returns:
         The video's path and its frame count.
@@ -261,23 +268,36 @@ def render_video(
         >>> render_video("pong_v0-000000.bk2", "pong.mp4")  # doctest: +SKIP
         (PosixPath('pong.mp4'), 1201)
     """
-    from pettingretro.movie import Movie, make_env, playback
+    from pettingretro.factory import env_for_movie
+    from pettingretro.host import Emulator
+    from pettingretro.movie import Movie, playback
     from pettingretro.utils.progress import Progress
+    from pettingretro.utils.video import SOUND_CODECS, add_sound
 
     m = Movie(movie)
     out = Path(output) if output is not None else Path(movie).with_suffix(".mp4")
     if lossless and out.suffix.lower() not in LOSSLESS:
         raise PettingRetroError(f"cannot write {out.name} losslessly: use {' or '.join(LOSSLESS)}")
-    env = make_env(m)
+    env = env_for_movie(m)
     # written under a temporary name (same suffix: it picks the format), renamed when complete
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.partial{out.suffix}")
+    if sound is None:
+        sound = fps is None and out.suffix.lower() in SOUND_CODECS
     try:
-        core_fps = env._live().av_info.fps
+        emu = env.emu
+        assert emu is not None  # built, not closed
+        core_fps = emu.av_info.fps
         rate = fps if fps is not None else core_fps / (1 if every_frame else m.frameskip)
         total = len(m.step_bounds(every_frame))
+        samples: list[npt.NDArray[np.int16]] | None = None
+        if sound and isinstance(emu, Emulator):
+            emu.enable_audio()
+            samples = []
         with Progress(total, "frames", progress, delay=0.5) as bar:
-            frames = bar.wrap(playback(m, env, every_frame=every_frame))
+            frames = bar.wrap(playback(m, env, every_frame=every_frame, sound=samples))
             n = _write_lossless(frames, tmp, rate) if lossless else _write(frames, tmp, rate)
+        if samples:
+            add_sound(tmp, np.concatenate(samples), emu.av_info.sample_rate)
         os.replace(tmp, out)
     finally:
         env.close()

@@ -340,9 +340,9 @@ def _keymaps(
 
 
 def _system_name(par: Any) -> str | None:
-    from pettingretro.movie import _system_of_env
+    from pettingretro.movie.recorder import system_of_env
 
-    system = _system_of_env(par)
+    system = system_of_env(par)
     return system.name if system is not None else None
 
 

@@ -47,3 +47,56 @@ def write_video(
             writer.append_data(np.ascontiguousarray(frame))
             n += 1
     return n
+
+
+#: The sound codec muxed into each container (a .gif has no sound).
+SOUND_CODECS = {".mp4": "aac", ".mkv": "flac", ".webm": "libopus"}
+
+
+def add_sound(path: str | os.PathLike[str], samples: npt.NDArray[np.int16], rate: float) -> None:
+    """Mux a sound track into a written video file, in place (the pictures are copied as they are).
+
+    Args:
+        path: a .mp4, .mkv or .webm file written by :func:`write_video`.
+        samples: (N, 2) int16 stereo frames, as ``Emulator.audio()`` gives them.
+        rate: samples per second (``emu.av_info.sample_rate``).
+
+    Raises:
+        PettingRetroError: the suffix holds no sound, imageio-ffmpeg is missing, or ffmpeg
+            failed (its last line says why).
+
+    Example:
+        >>> import numpy as np
+        >>> from pettingretro.utils.video import add_sound
+        >>> add_sound("pong.mp4", np.zeros((48000, 2), np.int16), 48000.0)  # doctest: +SKIP
+    """
+    import subprocess
+    import tempfile
+    import wave
+
+    out = Path(path)
+    codec = SOUND_CODECS.get(out.suffix.lower())
+    if codec is None:
+        raise PettingRetroError(f"{out.name} cannot hold sound: use {', '.join(SOUND_CODECS)}")
+    pcm = np.ascontiguousarray(samples, np.int16).reshape(-1, 2)
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise PettingRetroError(
+            "muxing sound needs imageio-ffmpeg: `pip install imageio-ffmpeg`"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="pettingretro-sound-") as tmp:
+        wav = Path(tmp) / "sound.wav"
+        with wave.open(str(wav), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(round(rate))
+            w.writeframes(pcm.astype("<i2").tobytes())
+        muxed = Path(tmp) / f"muxed{out.suffix}"
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(out)]
+        cmd += ["-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", codec]
+        run = subprocess.run([*cmd, str(muxed)], capture_output=True, text=True, timeout=600)
+        if run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
+            raise PettingRetroError(f"ffmpeg could not add the sound to {out.name}: {last}")
+        os.replace(muxed, out)

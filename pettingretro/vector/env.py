@@ -408,13 +408,9 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     def _step(self, actions: npt.NDArray[Any]) -> StepResult:
         if not self._started:
             raise VectorEnvError("step() before reset(): call reset() first")
-        shape = (
-            self.num_envs,
-            *(self.single_action_space.shape or ()),
-        )  # MultiBinary: (N, buttons)
-        if actions.shape != shape:
+        if actions.shape != self.action_space.shape:  # MultiBinary: (num_envs, buttons)
             raise ValueError(
-                f"step() takes one action per sub-env: shape {shape}, got {actions.shape}"
+                f"step() takes one action per sub-env: shape {self.action_space.shape}, got {actions.shape}"
             )
         if not self._lock.acquire(blocking=False):
             raise VectorEnvError("two threads stepped this vector env at once; give each its own")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,29 @@ def test_play_command_names_unknown_games(
     args = parser().parse_args(["play", "nosuchgame_v0"])
     assert args.func(args) == 2
     assert "pong_v0" in capsys.readouterr().err
+
+
+def sound_of(path: Path) -> np.ndarray:
+    """The video's sound track decoded back: (N, 2) int16 at 48 kHz."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a"]
+    cmd += ["-f", "s16le", "-ac", "2", "-ar", "48000", "-"]
+    pcm = subprocess.run(cmd, capture_output=True, check=True, timeout=120).stdout
+    return np.frombuffer(pcm, np.int16).reshape(-1, 2)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_video_has_the_sound_track(tmp_path: Path, suffix: str) -> None:
+    movie, _ = recorded_episode(tmp_path, steps=120)
+    out, n = render_video(movie, tmp_path / f"pong{suffix}", progress=False)
+    sound = sound_of(out)
+    seconds = (1 + 120 * 2) / 59.92  # the replay's emulated frames at the console's rate
+    assert abs(len(sound) / 48000 - seconds) < 0.1  # the whole replay, in time with the video
+    assert np.abs(sound.astype(int)).max() > 1000  # Pong's serve beep, not silence
+    assert len(decode(out)) == n  # the pictures are still all there
+    silent, _ = render_video(movie, tmp_path / "x.mp4", progress=False, sound=False)
+    with pytest.raises(subprocess.CalledProcessError):
+        sound_of(silent)

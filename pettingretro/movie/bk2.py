@@ -1,4 +1,4 @@
-"""Replays: BizHawk ``.bk2`` movies of episodes, written by the env and played back into it.
+"""The ``.bk2`` movie format: reading (:class:`Movie`) and the writer's log layout; no env, no emulator.
 
 A ``.bk2`` file is a zip holding ``Header.txt`` (``key value`` lines), ``Input Log.txt`` and
 ``Core.bin`` (the emulator state the movie starts from). The input log is::
@@ -27,23 +27,29 @@ the frameskip, the frame count (checked on reading) and why the episode ended. F
 written under a temporary name and renamed only once complete, so a full disk or a crash never
 leaves a cut movie behind.
 
+The line right after ``[Input]`` is stable-retro's key line (``P1 Up|P1 Down|...|P2 ...|``,
+the port columns without the ``LogKey:`` prefix), then BizHawk's ``LogKey:`` line: stable-retro's
+reader counts players from the line after ``[Input]`` by parsing a number out of every column
+(``stoul``), so a ``LogKey:#Reset|...`` there fails with ``ValueError: stoul``; BizHawk and our
+reader take the ``LogKey:`` line wherever it is.
+
 :class:`Movie` reads these files, BizHawk's, and stable-retro's (whose writer loses the
 ``LogKey:`` prefix and drops unnamed buttons: their lines are read by mnemonic instead), with
-stable-retro's ``retro.Movie`` API. :func:`playback` replays a movie into an env's emulator,
-bit-identically, and :func:`make_env` builds the env a movie was recorded with.
+stable-retro's ``retro.Movie`` API. Movies are files people share, so reading is bounded (every
+member's size, the header's) and a damaged file of any kind raises :class:`MovieError` naming
+the file; the env arguments a header may carry come from an allow-list and never name code or
+files to load (see :data:`REPLAYED_ARGS`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib
-import io
 import json
 import os
 import re
+import stat
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,23 +57,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from pettingretro.errors import PettingRetroError
-from pettingretro.host import MAX_PORTS, Button, Emulator
+from pettingretro.errors import MovieError, PettingRetroError
+from pettingretro.host import MAX_PORTS, Button
 
 if TYPE_CHECKING:
     from pettingretro.integration.systems import System
-    from pettingretro.parallel.env import RetroParallelEnv
 
 __all__ = [
-    "EpisodeRecorder",
+    "COMMANDS",
+    "PADDLE_COLUMN",
+    "PLATFORMS",
+    "REPLAYED_ARGS",
+    "Layout",
     "Movie",
-    "MovieError",
-    "RecordingError",
-    "make_env",
-    "playback",
+    "generic_buttons",
+    "log_chunks",
+    "read_text",
+    "system_named",
 ]
 
-#: BizHawk's platform ids for stable-retro's systems (Header.txt's ``Platform``).
 PLATFORMS: dict[str, str] = {
     "Atari2600": "A26",
     "Nes": "NES",
@@ -116,19 +124,10 @@ _ROMAN = frozenset({"I", "II", "III", "IV", "V", "VI"})
 _DPAD = ("UP", "DOWN", "LEFT", "RIGHT")
 _PLAYER = re.compile(r"^P(\d+) (.+)$")
 
-
-class MovieError(PettingRetroError, ValueError):
-    """A movie file is malformed, incomplete, or does not fit the env it is played into."""
-
-
-class RecordingError(PettingRetroError, OSError):
-    """An episode's movie could not be written (nothing was left behind)."""
-
-
 # ---------------------------------------------------------------------------------- buttons
 
 
-def _generic_buttons() -> tuple[str | None, ...]:
+def generic_buttons() -> tuple[str | None, ...]:
     """Button names by libretro id where no console is known: the RetroPad's."""
     return tuple(b.name for b in Button)
 
@@ -153,7 +152,8 @@ def _button_ids(buttons: Sequence[str | None]) -> dict[str, int]:
     return {_norm(n): i for i, n in enumerate(buttons) if n}
 
 
-def _system_named(name: str | None) -> System | None:
+def system_named(name: str | None) -> System | None:
+    """The console stable-retro calls ``name`` (None when unknown or stable-retro is missing)."""
     if not name:
         return None
     from pettingretro.integration.systems import systems
@@ -204,31 +204,23 @@ class Movie:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                names = set(zf.namelist())
-                if "Input Log.txt" not in names or "Header.txt" not in names:
-                    raise MovieError(
-                        f"{self.path} holds no 'Input Log.txt' or 'Header.txt': it is not a .bk2 movie"
-                    )
-                header_text = zf.read("Header.txt").decode("utf-8", "replace")
-                log_text = zf.read("Input Log.txt").decode("utf-8", "replace")
-                self._state = zf.read("Core.bin") if "Core.bin" in names else b""
-        except (zipfile.BadZipFile, EOFError) as e:
+        members = read_members(self.path)
+        if "Input Log.txt" not in members or "Header.txt" not in members:
             raise MovieError(
-                f"{self.path} is not a readable zip ({e}): the file is cut short or not a .bk2 movie"
-            ) from None
-        except FileNotFoundError:
-            raise MovieError(f"no movie file {self.path}") from None
+                f"{self.path} holds no 'Input Log.txt' or 'Header.txt': it is not a .bk2 movie"
+            )
+        header_text = members["Header.txt"].decode("utf-8", "replace")
+        log_text = members["Input Log.txt"].decode("utf-8", "replace")
+        self._state = members.get("Core.bin", b"")
         self.header: dict[str, str] = {}
         for line in header_text.splitlines():
             key, _, value = line.strip().partition(" ")
             if key:
                 self.header[key] = value
-        self.system = _system_named(self.header.get("pettingretroSystem")) or _system_named(
+        self.system = system_named(self.header.get("pettingretroSystem")) or system_named(
             _SYSTEM_OF_PLATFORM.get(self.header.get("Platform", ""), self.header.get("Platform"))
         )
-        buttons = self.system.buttons if self.system is not None else _generic_buttons()
+        buttons = self.system.buttons if self.system is not None else generic_buttons()
         self._frame = -1
         self.columns: dict[str, npt.NDArray[Any]] = {}
         self._parse_log(log_text, buttons)
@@ -425,7 +417,12 @@ class Movie:
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
-        """The keyword arguments of the env that recorded the movie (empty if unknown)."""
+        """The keyword arguments of the env that recorded the movie (empty if unknown).
+
+        Raises:
+            MovieError: the header's arguments are not a JSON object, or name something a
+                movie may not choose (a core, a ROM, a path: see :data:`REPLAYED_ARGS`).
+        """
         raw = self.header.get("pettingretroEnvArgs")
         if not raw:
             return {}
@@ -435,8 +432,10 @@ class Movie:
             args = None
         if not isinstance(args, dict):
             raise MovieError(
-                f"{self.path}: header pettingretroEnvArgs is not a JSON object: {raw!r}"
+                f"{self.path}: header pettingretroEnvArgs is not a JSON object: {raw[:80]!r}"
             )
+        for key, value in args.items():
+            _check_replayed_arg(self.path, key, value)
         return args
 
     @property
@@ -499,7 +498,7 @@ def _is_axis(name: str) -> bool:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """The columns of one env's movies: per port, (libretro id, column name, mnemonic)."""
 
     ports: tuple[tuple[tuple[int, str, str], ...], ...]
@@ -508,7 +507,8 @@ class _Layout:
     @classmethod
     def make(
         cls, buttons: Sequence[str | None], ports: int, used: Sequence[int], paddles: int
-    ) -> _Layout:
+    ) -> Layout:
+        """The columns for ``ports`` ports of a console with ``buttons`` (by libretro id)."""
         named = [(i, n) for i, n in enumerate(buttons) if n]
         order = sorted(
             named, key=lambda x: (x[1] not in _DPAD, _DPAD.index(x[1]) if x[1] in _DPAD else x[0])
@@ -525,12 +525,23 @@ class _Layout:
         return cls(tuple(out), paddles)
 
     def key(self) -> str:
+        """BizHawk's ``LogKey:`` line: console commands, one group per port, the paddles."""
         groups = [list(COMMANDS)] + [[name for _, name, _ in port] for port in self.ports]
         if self.paddles:
             groups.append([f"{PADDLE_COLUMN} {k + 1}" for k in range(self.paddles)])
         return "LogKey:" + "".join("#" + "".join(f"{n}|" for n in g) for g in groups)
 
+    def stable_retro_key(self) -> str:
+        """stable-retro's key line: the port columns only, each starting ``P<n>``.
+
+        Its reader takes the player count from the line after ``[Input]`` by parsing the
+        number after each column's first letter; a console command or paddle column there
+        would fail it (``ValueError: stoul``).
+        """
+        return "".join(f"{name}|" for port in self.ports for _, name, _ in port)
+
     def buttons_text(self, masks: npt.NDArray[np.uint16]) -> str:
+        """One log line's button groups (``|..|U...B|.....|``) for the ports' masks."""
         parts = [".."]
         for p, port in enumerate(self.ports):
             m = int(masks[p]) if p < len(masks) else 0
@@ -538,12 +549,13 @@ class _Layout:
         return "|" + "|".join(parts) + "|"
 
 
-def _log_chunks(
-    layout: _Layout,
+def log_chunks(
+    layout: Layout,
     runs: Sequence[tuple[npt.NDArray[np.uint16], int]],
     paddles: npt.NDArray[np.int32] | None,
 ) -> Iterator[str]:
-    yield "[Input]\n" + layout.key() + "\n"
+    """``Input Log.txt`` in pieces: runs of (masks, frames) and each frame's paddle positions."""
+    yield "[Input]\n" + layout.stable_retro_key() + "\n" + layout.key() + "\n"
     cache: dict[bytes, str] = {}
     f = 0
     for masks, count in runs:
@@ -562,416 +574,140 @@ def _log_chunks(
     yield "[/Input]\n"
 
 
-class EpisodeRecorder:
-    """Writes each episode of an env to ``folder/<game>-<n>.bk2`` (the env's ``record=``).
-
-    The env calls :meth:`on_reset` right after restoring an episode's start state,
-    :meth:`on_frames` before every emulation, :meth:`on_episode_end` when every agent has
-    finished, and :meth:`close`. An episode cut short by ``reset()`` or ``close()`` is written
-    too (its header says ``pettingretroEnded reset`` or ``close``); one with no step is not.
-
-    Args:
-        folder: where movies go (created if missing).
-        env: the RetroParallelEnv being recorded.
+def read_text(path: str | os.PathLike[str], member: str = "Input Log.txt") -> str:
+    """One text file of a movie's zip (``Header.txt``, ``Input Log.txt``), for inspection.
 
     Raises:
-        RecordingError: (from on_episode_end, on_reset or close) a movie could not be written;
-            no partial file is left behind.
+        MovieError: the file is not a readable movie, or has no such member.
     """
-
-    def __init__(self, folder: Path, env: RetroParallelEnv) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.env = env
-        self.name = str(env.metadata.get("name") or env.game.env_name)
-        self.system = _system_of_env(env)
-        self._buttons = self.system.buttons if self.system is not None else _generic_buttons()
-        self._sha1 = hashlib.sha1(Path(env.rom_path).read_bytes()).hexdigest().upper()
-        table = env.controls.masks.reshape(-1, env.controls.masks.shape[-1])
-        reach = np.flatnonzero(np.bitwise_or.reduce(table, axis=0))
-        self._ports = int(reach.max()) + 1 if reach.size else 1
-        self._npaddles = env.controls.num_paddles if env.paddle_center is not None else 0
-        if self._npaddles:
-            lo, hi = dict(env.paddle_spec or {})["range"]
-            self._range = (int(lo), int(hi))
-        #: The movies written so far.
-        self.written: list[Path] = []
-        self._next = _first_free(self.folder, self.name)
-        self._start: bytes | None = None
-        self._runs: list[tuple[npt.NDArray[np.uint16], int]] = []
-        self._pads: list[npt.NDArray[np.int32]] = []
-        self._frames = 0
-        self._predicted: npt.NDArray[np.int64] | None = None
-        self._drift = 0
-
-    # ------------------------------------------------------------------ the env's calls
-
-    def on_reset(self) -> None:
-        """An episode starts from the emulator's current state."""
-        if self._start is not None:
-            self._finish("reset")
-        assert self.env.emu is not None
-        self._start = self.env.emu.save_state()
-        self._runs, self._pads, self._frames = [], [], 0
-        self._predicted = None
-        self._drift = 0
-
-    def on_frames(
-        self, masks: npt.NDArray[np.uint16], deltas: npt.NDArray[np.int32], frames: int
-    ) -> None:
-        """``frames`` frames are about to run holding ``masks``, paddles moving by ``deltas``."""
-        if self._start is None:
-            return
-        m = np.zeros(MAX_PORTS, np.uint16)
-        src = np.asarray(masks, np.uint16)[:MAX_PORTS]
-        m[: len(src)] = src
-        if self._runs and frames and np.array_equal(self._runs[-1][0], m):
-            self._runs[-1] = (m, self._runs[-1][1] + frames)
-        else:
-            self._runs.append((m, frames))
-        if self._npaddles:
-            assert self.env.emu is not None
-            cur = np.asarray(self.env.emu.paddles[: self._npaddles], np.int64)
-            if self._predicted is not None and not np.array_equal(cur, self._predicted):
-                self._drift += 1
-            d = np.asarray(deltas, np.int64)[: self._npaddles]
-            k = np.arange(1, frames + 1, dtype=np.int64)[:, None]
-            # the host moves each paddle by its delta before every frame, clamped to the range
-            pos = np.clip(cur[None, :] + k * d[None, :], *self._range)
-            self._pads.append(pos.astype(np.int32))
-            self._predicted = pos[-1]
-        self._frames += frames
-
-    def on_episode_end(self) -> None:
-        """Every agent finished: write the episode."""
-        if self._start is not None:
-            self._finish("done")
-
-    def close(self) -> None:
-        """Write an episode still in progress."""
-        if self._start is not None:
-            self._finish("close")
-
-    # ------------------------------------------------------------------ writing
-
-    def _finish(self, ended: str) -> None:
-        start, self._start = self._start, None
-        if start is None or self._frames <= 1:  # reset() and no step: nothing to replay
-            return
-        runs, pads = self._runs, self._pads
-        self._runs, self._pads = [], []
-        used = np.bitwise_or.reduce(np.stack([m for m, _ in runs]), axis=0)
-        ports = max(self._ports, int(np.flatnonzero(used).max()) + 1 if used.any() else 1)
-        layout = _Layout.make(self._buttons, ports, [int(u) for u in used], self._npaddles)
-        paddles = np.concatenate(pads) if self._npaddles else None
-        header = self._header(ended)
-        tmp = self.folder / f".{self.name}-{os.getpid()}-{id(self):x}.bk2.part"
-        try:
-            with open(tmp, "wb") as fh:
-                with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-                    zf.writestr("Header.txt", header)
-                    with zf.open("Input Log.txt", "w") as log:
-                        for chunk in _log_chunks(layout, runs, paddles):
-                            log.write(chunk.encode())
-                    zf.writestr("Core.bin", start)
-                fh.flush()
-                os.fsync(fh.fileno())
-            final, self._next = _publish(tmp, self.folder, self.name, self._next)
-        except BaseException as e:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            if isinstance(e, (OSError, zipfile.LargeZipFile)):
-                raise RecordingError(
-                    f"could not write the replay of a {self.name} episode to {self.folder} ({e}); "
-                    f"nothing was left there: free some space or record elsewhere"
-                ) from e
-            raise
-        self._next += 1
-        self.written.append(final)
-
-    def _header(self, ended: str) -> str:
-        import pettingretro
-
-        env = self.env
-        assert env.emu is not None
-        info = env.emu.system_info
-        platform = PLATFORMS.get(self.system.name, self.system.name) if self.system else "libretro"
-        lines = {
-            "MovieVersion": "BizHawk v2.0.0",
-            "Author": "pettingretro",
-            "emuVersion": f"pettingretro {pettingretro.__version__}",
-            "Platform": platform,
-            "GameName": _game_name(env),
-            "SHA1": self._sha1,
-            "Core": info.library_name,
-            "rerecordCount": "0",
-            "StartsFromSavestate": "True",
-            "pettingretroVersion": pettingretro.__version__,
-            "pettingretroEnv": _env_id(env),
-            "pettingretroEnvArgs": json.dumps(_env_args(env), sort_keys=True),
-            "pettingretroSystem": self.system.name if self.system else "",
-            "pettingretroCore": f"{Path(env.emu.core_path).name} {info.library_version}",
-            "pettingretroRom": Path(env.rom_path).name,
-            "pettingretroFps": repr(env.emu.av_info.fps),
-            "pettingretroFrameskip": str(env.frameskip),
-            "pettingretroFrames": str(self._frames),
-            "pettingretroEnded": ended,
-        }
-        if env.game.path is not None:
-            lines["pettingretroScenario"] = env.game.scenario
-        if self._npaddles:
-            lines["pettingretroPaddles"] = (
-                f"{self._npaddles} positions in {self._range[0]}..{self._range[1]}, "
-                f"column '{PADDLE_COLUMN} k': the value the host writes into the core's state "
-                f"before each frame"
-            )
-        if self._drift:
-            lines["pettingretroPaddleDrift"] = str(self._drift)
-        return "".join(f"{k} {v}\n" for k, v in lines.items())
+    members = read_members(Path(path))
+    if member not in members:
+        raise MovieError(f"{path} holds no {member!r}; it holds {', '.join(sorted(members))}")
+    return members[member].decode("utf-8", "replace")
 
 
-def _first_free(folder: Path, name: str) -> int:
-    pat = re.compile(re.escape(name) + r"-(\d+)\.bk2$")
-    found = [int(m.group(1)) for p in folder.iterdir() if (m := pat.match(p.name))]
-    return max(found, default=-1) + 1
+# ---------------------------------------------------------------------------------- bounds
+
+#: The most bytes read of each member (more is refused: a movie is a file people share, and a
+#: zip bomb's few KiB can inflate to any size). A Saturn or N64 state is a few MiB; an input
+#: log of a day at 60 fps with four ports and paddles is about 300 MiB.
+MEMBER_LIMITS: dict[str, int] = {
+    "Header.txt": 1 << 16,
+    "Input Log.txt": 512 << 20,
+    "Core.bin": 64 << 20,
+}
+#: Members a movie may hold, at most (BizHawk adds a few: comments, subtitles, sync settings).
+MAX_MEMBERS = 64
+_OTHER_LIMIT = 1 << 20
 
 
-def _publish(tmp: Path, folder: Path, name: str, n: int) -> tuple[Path, int]:
-    """Give the finished temp file its final name, never replacing another movie."""
-    while True:
-        final = folder / f"{name}-{n:06d}.bk2"
-        try:
-            os.link(tmp, final)
-        except FileExistsError:
-            n += 1
-            continue
-        except OSError:  # a file system without hard links
-            if final.exists():
-                n += 1
-                continue
-            os.replace(tmp, final)
-            return final, n
-        tmp.unlink()
-        with contextlib.suppress(OSError):  # make the new name durable where the OS allows
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return final, n
+def read_members(path: Path) -> dict[str, bytes]:
+    """The members of a ``.bk2`` zip that we read, each read with a bound.
 
+    Args:
+        path: the movie file.
 
-def _system_of_env(env: RetroParallelEnv) -> System | None:
-    from pettingretro.integration.catalog import system_for_rom
-    from pettingretro.integration.systems import system_of_game
+    Returns:
+        ``Header.txt``, ``Input Log.txt`` and ``Core.bin`` (those present) by name.
 
+    Raises:
+        MovieError: the path is missing, not a regular file, not a zip, damaged (a bad CRC,
+            deflate garbage, cut short), or a member is larger than :data:`MEMBER_LIMITS`.
+    """
     try:
-        named = env.game.spec.extra.get("system")
-        if named:
-            return _system_named(str(named))
-        if env.game.path is not None:
-            return system_of_game(env.game.spec.name)
-        return system_for_rom(Path(env.rom_path))
-    except PettingRetroError:
-        return None
-
-
-def _game_name(env: RetroParallelEnv) -> str:
-    if env.game.path is not None:
-        return env.game.spec.name  # stable-retro's name, so retro.make(movie.get_game()) works
-    return env.game.env_name
-
-
-def _env_id(env: RetroParallelEnv) -> str:
-    if env.game.folder is not None:
-        return env.game.env_name
-    if env.game.path is not None:
-        return env.game.spec.name
-    return ""
-
-
-#: Core options that make a core behave as under stable-retro, which answers no core-option
-#: query, so cores keep their compiled-in settings (they differ from the declared defaults the
-#: host reports). Applied when replaying stable-retro's movies: without them, a Genesis game
-#: that stable-retro runs through a bad read stops on "68K Address Error" here.
-STABLE_RETRO_CORE_OPTIONS: dict[str, dict[str, str]] = {
-    "genesis_plus_gx": {
-        "genesis_plus_gx_addr_error": "disabled",
-        "genesis_plus_gx_force_dtack": "disabled",
-    },
-}
-
-_NOT_REPLAYED = {
-    "obs_type",
-    "render_mode",
-    "max_cycles",
-    "record",
-    "isolate",
-    "repeat_action_probability",
-}
-
-
-def _env_args(env: RetroParallelEnv) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in env.init_kwargs.items():
-        if k in _NOT_REPLAYED or v is None:
-            continue
-        if isinstance(v, os.PathLike):
-            v = os.fspath(v)
-        if isinstance(v, Mapping):
-            v = dict(v)
-        try:
-            json.dumps(v)
-        except TypeError:
-            continue
-        out[k] = v
-    out["num_players"] = env.num_players
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise MovieError(f"no movie file {path}") from None
+    except OSError as e:
+        raise MovieError(f"cannot read movie {path}: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        # a FIFO or device would block or never end: refused before it is opened
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise MovieError(f"{path} is {kind}: give the path of a .bk2 movie file")
+    out: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise MovieError(
+                    f"{path} holds {len(infos)} files; a .bk2 movie holds a few: it is not a movie"
+                )
+            for info in infos:
+                if info.filename not in MEMBER_LIMITS:
+                    continue
+                limit = MEMBER_LIMITS[info.filename]
+                if info.file_size > limit:
+                    raise MovieError(
+                        f"{path}: {info.filename} would unpack to {info.file_size} bytes, more "
+                        f"than the {limit} a movie may hold: the file is not a movie we replay"
+                    )
+                with zf.open(info) as fh:
+                    # the declared size may lie: read one byte past the bound to know
+                    data = fh.read(limit + 1)
+                if len(data) > limit:
+                    raise MovieError(
+                        f"{path}: {info.filename} unpacks to more than the {limit} bytes a "
+                        f"movie may hold: the file is not a movie we replay"
+                    )
+                out[info.filename] = data
+    except MovieError:
+        raise
+    except (zipfile.BadZipFile, EOFError, zlib.error) as e:
+        raise MovieError(
+            f"{path} is not a readable zip ({e}): the file is cut short, damaged, or not a "
+            f".bk2 movie"
+        ) from None
+    except (NotImplementedError, RuntimeError) as e:  # an unknown compression, encryption
+        raise MovieError(f"{path} cannot be unpacked ({e}): write it as a plain zip") from None
+    except OSError as e:
+        raise MovieError(f"cannot read movie {path}: {e}") from None
     return out
 
 
-# ---------------------------------------------------------------------------------- playback
+#: The env arguments a movie's header may carry, with the types they may have. Anything else
+#: (``core``, ``rom``, ``auto_rom_install_path``, a state *path*) is refused: a movie that
+#: could name a core would make ``pettingretro video movie.bk2`` load that library and run its
+#: constructors. Game options (a game's own keyword arguments) may be plain numbers or booleans.
+REPLAYED_ARGS: dict[str, tuple[type, ...]] = {
+    "num_players": (int,),
+    "mode": (int,),
+    "mode_num": (int,),
+    "frameskip": (int,),
+    "full_action_space": (bool,),
+    "grayscale_channel": (bool,),
+    "throttle": (bool,),
+    "core_options": (dict,),
+    "state": (str,),
+}
+_UNSAFE_ARGS = frozenset({"core", "rom", "auto_rom_install_path", "record", "isolate", "game"})
+_STATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+ -]{0,127}")
 
 
-def make_env(movie: Movie, **kwargs: Any) -> RetroParallelEnv:
-    """The env a movie was recorded with (a pettingretro env module or integration).
-
-    Args:
-        movie: the movie.
-        **kwargs: override the recorded keyword arguments (default ``render_mode="rgb_array"``).
-
-    Raises:
-        PettingRetroError: the movie's game is not known here.
-    """
-    from pettingretro.envs import ENV_MODULES
-
-    name = movie.env_name
-    args = {"render_mode": "rgb_array", **movie.env_kwargs, **kwargs}
-    if name in ENV_MODULES:
-        module = importlib.import_module(f"pettingretro.envs.{name}")
-        env: RetroParallelEnv = module.parallel_env(**args)
-        return env
-    from pettingretro.factory import parallel_env
-
-    players = args.pop("num_players", None) or movie.players
-    scenario = movie.header.get("pettingretroScenario", "scenario")
-    if movie.header.get("MovieVersion") == "Retro" and movie.system is not None:
-        compat = STABLE_RETRO_CORE_OPTIONS.get(movie.system.core, {})
-        args["core_options"] = {**compat, **(args.get("core_options") or {})}
-    if name == "?" or not name:
-        raise PettingRetroError(f"{movie.path} does not name its game; build the env yourself")
-    return parallel_env(name, players=players, scenario=scenario, **args)
-
-
-def _emulator_of(target: Any) -> tuple[Emulator, int]:
-    """The emulator of an env (parallel or AEC, wrapped or not) or an Emulator, and its paddles."""
-    if isinstance(target, Emulator):
-        return target, len(target.paddles)
-    env = getattr(target, "unwrapped", target)
-    env = getattr(env, "par", env)
-    emu = getattr(env, "emu", None)
-    if not isinstance(emu, Emulator):
-        raise TypeError(
-            f"playback needs a pettingretro env or Emulator, got {type(target).__name__}"
-        )
-    n = env.controls.num_paddles if getattr(env, "paddle_center", None) is not None else 0
-    return emu, n
-
-
-def playback(
-    movie: Movie, env: Any, *, every_frame: bool = False
-) -> Iterator[npt.NDArray[np.uint8]]:
-    """Replay a movie into an env's emulator, frame by frame; yield the screen after each step.
-
-    Loads ``Core.bin``, then runs every frame holding the recorded port masks and paddle
-    positions. Frames are grouped as the env stepped them (``reset()``'s frame, then
-    ``frameskip`` frames per step), so the replay reproduces the recorded episode exactly:
-    the screens and RAM after each step are the ones the env produced.
-
-    Args:
-        movie: the movie (read from its start, whatever its :meth:`Movie.step` position).
-        env: the env to replay into (see :func:`make_env`), parallel or AEC, or an Emulator.
-            Call ``reset()`` before using the env for anything else afterwards.
-        every_frame: yield after every frame instead of every step.
-
-    Yields:
-        The (H, W, 3) RGB screen after each step (``env.emu`` holds the rest: RAM, state).
-
-    Raises:
-        MovieError: the movie starts from power-on, or it does not fit the env (ports,
-            paddles, ROM).
-    """
-    emu, npad = _emulator_of(env)
-    state = movie.get_state()
-    if not state:
+def _check_replayed_arg(path: Path, key: object, value: object) -> None:
+    """Refuse an env argument from a header that is not on the allow-list or has a wrong type."""
+    fix = "build the env yourself and pass it to playback()"
+    if not isinstance(key, str) or key in _UNSAFE_ARGS or key.startswith("_"):
         raise MovieError(
-            f"{movie.path} starts from power-on (no Core.bin): pettingretro replays movies that start from a state"
+            f"{path}: header pettingretroEnvArgs names {key!r}: a movie may not choose code or "
+            f"files to load; {fix} (pettingretro.parallel_env(game, {key}=...))"
         )
-    if "pettingretroVersion" in movie.header and movie.sha1 is not None:
-        have = hashlib.sha1(Path(emu.rom_path).read_bytes()).hexdigest()
-        if have != movie.sha1:
-            raise MovieError(
-                f"{movie.path} was recorded on a ROM with sha1 {movie.sha1}, but this env runs "
-                f"{emu.rom_path} (sha1 {have}); use the env from make_env(movie)"
-            )
-    n = movie.num_frames
-    masks = np.zeros((n, emu.num_ports), np.uint16)
-    k = min(movie.players, emu.num_ports)
-    masks[:, :k] = movie.masks[:, :k]
-    if movie.players > k and movie.masks[:, k:].any():
-        raise MovieError(
-            f"{movie.path} presses buttons on {movie.players} ports; this emulator has {emu.num_ports}"
-        )
-    pads = movie.paddles
-    if pads is None and npad:
-        raise MovieError(
-            f"{movie.path} holds no paddle positions, but this env's host owns {npad} paddles "
-            f"(stable-retro's movies of paddle games drive Stella's own paddle model instead)"
-        )
-    if pads is not None and pads.shape[1] != npad:
-        raise MovieError(
-            f"{movie.path} moves {pads.shape[1]} paddles, the env has {npad}: build the env with "
-            f"make_env(movie) (same game and num_players)"
-        )
-    emu.load_state(state)
-    zero = np.zeros(max(npad, 1), np.int32)
-    try:
-        for a, b in movie.step_bounds(every_frame):
-            # one C call per step, as the env ran it, where the step held one input throughout
-            uniform = bool((masks[a:b] == masks[a]).all())
-            if pads is not None and uniform:
-                if a == 0:
-                    uniform = b == 1
-                else:
-                    d = np.diff(pads[a - 1 : b], axis=0)
-                    uniform = bool((d == d[0]).all())
-            if uniform:
-                _paddles_before(emu, pads, a, zero)
-                emu.step_into(masks[a], b - a, None, video=True)
-            else:
-                for f in range(a, b):
-                    _paddles_before(emu, pads, f, zero)
-                    emu.step_into(masks[f], 1, None, video=f == b - 1)
-            yield emu.screen_rgb()
-    finally:
-        if pads is not None and not emu.closed:
-            emu.paddles_move(zero)
-
-
-def _paddles_before(
-    emu: Emulator, pads: npt.NDArray[np.int32] | None, f: int, zero: npt.NDArray[np.int32]
-) -> None:
-    """Make frame ``f`` (and the ones after, at the same speed) see the recorded positions."""
-    if pads is None:
-        return
-    if f == 0:
-        # reset() placed the paddles (the host patches them into the state before frame 0)
-        emu.paddles_set(pads[0].tolist())
-        emu.paddles_move(zero)
+    types = REPLAYED_ARGS.get(key, (bool, int, float))
+    if isinstance(value, bool):  # a bool is an int to isinstance: told apart first
+        ok = bool in types
     else:
-        emu.paddles_move((pads[f] - pads[f - 1]).astype(np.int32))
-
-
-def read_text(path: str | os.PathLike[str], member: str = "Input Log.txt") -> str:
-    """One text file of a movie's zip (``Header.txt``, ``Input Log.txt``), for inspection."""
-    with zipfile.ZipFile(path) as zf:
-        return io.TextIOWrapper(zf.open(member), encoding="utf-8").read()
+        ok = isinstance(value, tuple(t for t in types if t is not bool))
+    if ok and key == "state":
+        ok = bool(_STATE_NAME.fullmatch(str(value)))  # a state's name, never a path
+    if ok and key == "core_options":
+        assert isinstance(value, dict)
+        ok = all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    if not ok:
+        want = (
+            "a state's name (no path)"
+            if key == "state"
+            else " or ".join("a str->str object" if t is dict else t.__name__ for t in types)
+        )
+        raise MovieError(
+            f"{path}: header pettingretroEnvArgs gives {key}={str(value)[:80]!r}, which is not "
+            f"{want}; fix the header or {fix}"
+        )

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from pettingretro.envs import pong_v0, space_invaders_v0
-from pettingretro.movie import Movie, MovieError, RecordingError, make_env, playback
+from pettingretro.factory import env_for_movie
+from pettingretro.movie import Movie, MovieError, RecordingError, playback
 
 
 def sha(a: np.ndarray) -> str:
@@ -50,7 +51,7 @@ def test_playback_reproduces_the_episode_bit_for_bit(
     movie = Movie(path)
     # reset()'s frame, then every frame of every step
     assert movie.num_frames == 1 + 300 * frameskip
-    env = make_env(movie)
+    env = env_for_movie(movie)
     replayed = [sha(screen) for screen in playback(movie, env)]
     assert replayed == hashes
     assert np.array_equal(env.emu.ram, ram)
@@ -64,7 +65,7 @@ def test_pong_replay_needs_the_recorded_paddles(tmp_path: Path) -> None:
     assert len(np.unique(movie.paddles[:, 0])) > 5  # the random player moved its paddle
     paddles = movie.paddles
     movie._paddles = np.repeat(paddles[:1], movie.num_frames, axis=0)  # paddles held still
-    env = make_env(movie)
+    env = env_for_movie(movie)
     assert [sha(s) for s in playback(movie, env)] != hashes
     movie._paddles = None
     with pytest.raises(MovieError, match="no paddle positions"):
@@ -86,12 +87,17 @@ def test_file_is_bizhawk_shaped(tmp_path: Path) -> None:
     assert fields["SHA1"] == "31D9668FE5812C3D2E076987CA327AC6B2E280BF"
     assert fields["Core"] == "Stella" and fields["pettingretroEnded"] == "done"
     assert log[0] == "[Input]" and log[-1] == "[/Input]"
+    # stable-retro's key line (it counts players from the line after [Input]), then BizHawk's
     assert log[1] == (
+        "P1 Up|P1 Down|P1 Left|P1 Right|P1 Button|P1 Select|P1 Reset|"
+        "P2 Up|P2 Down|P2 Left|P2 Right|P2 Button|P2 Select|P2 Reset|"
+    )
+    assert log[2] == (
         "LogKey:#Reset|Power|"
         "#P1 Up|P1 Down|P1 Left|P1 Right|P1 Button|P1 Select|P1 Reset|"
         "#P2 Up|P2 Down|P2 Left|P2 Right|P2 Button|P2 Select|P2 Reset|"
     )
-    frames = log[2:-1]
+    frames = log[3:-1]
     assert len(frames) == 1 + 50 * 2 == int(fields["pettingretroFrames"])
     assert frames[0] == "|..|.......|.......|"  # reset()'s NOOP frame
     assert all(len(f) == len(frames[0]) for f in frames)
@@ -107,8 +113,9 @@ def test_file_is_bizhawk_shaped(tmp_path: Path) -> None:
 def test_pong_movie_has_paddle_columns(tmp_path: Path) -> None:
     path, _, _ = record(pong_v0, tmp_path, steps=20)
     log = zipfile.ZipFile(path).read("Input Log.txt").decode().splitlines()
-    assert log[1].endswith("#pettingretro Paddle 1|pettingretro Paddle 2|")
-    assert log[2].endswith("|408823,408823,|")  # both paddles start centred
+    assert "Paddle" not in log[1]  # stable-retro's key line: port columns only
+    assert log[2].endswith("#pettingretro Paddle 1|pettingretro Paddle 2|")
+    assert log[3].endswith("|408823,408823,|")  # both paddles start centred
 
 
 def test_movie_api_matches_stable_retro(tmp_path: Path) -> None:
@@ -183,7 +190,7 @@ def test_cut_or_foreign_files_are_refused(tmp_path: Path) -> None:
     path, _, _ = record(space_invaders_v0, tmp_path, steps=20)
     cut = tmp_path / "cut.bk2"
     cut.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(MovieError, match=r"cut short or not a \.bk2"):
+    with pytest.raises(MovieError, match=r"cut short, damaged, or not a \.bk2"):
         Movie(cut)
     # a log missing lines, in a valid zip: the header's frame count gives it away
     short = tmp_path / "short.bk2"
@@ -194,7 +201,7 @@ def test_cut_or_foreign_files_are_refused(tmp_path: Path) -> None:
                 lines = data.decode().splitlines(keepends=True)
                 data = "".join(lines[:10] + lines[-1:]).encode()
             dst.writestr(name, data)
-    with pytest.raises(MovieError, match="header says 21 frames, its log has 8"):
+    with pytest.raises(MovieError, match="header says 21 frames, its log has 7"):
         Movie(short)
     other = tmp_path / "other.bk2"
     with zipfile.ZipFile(other, "w") as zf:
@@ -271,7 +278,31 @@ def test_plays_back_a_stable_retro_movie(tmp_path: Path) -> None:
     for action in run["actions"]:
         assert movie.step()
         assert [int(movie.get_key(i, 0)) for i in range(len(action))] == action
-    env = make_env(movie)
+    env = env_for_movie(movie)
     rams = [sha(env.emu.ram) for _ in playback(movie, env)]
     env.close()
     assert rams == run["rams"]  # the same RAM after every frame as under stable-retro
+
+
+@pytest.mark.parametrize("module", [pong_v0, space_invaders_v0])
+def test_playback_into_an_isolated_emulator(tmp_path: Path, module) -> None:
+    """An env with isolate=True (its emulator in a worker process) replays bit for bit, no cast."""
+    path, hashes, ram = record(module, tmp_path, frameskip=2, steps=60)
+    movie = Movie(path)
+    env = env_for_movie(movie, isolate=True)
+    try:
+        assert type(env.emu).__name__ == "IsolatedEmulator"
+        with pytest.raises(MovieError, match="needs an in-process emulator with audio on"):
+            next(playback(movie, env, sound=[]))
+        replayed = [sha(screen) for screen in playback(movie, env)]
+        assert np.array_equal(env.emu.ram, ram)
+    finally:
+        env.close()
+    env = env_for_movie(movie)
+    try:
+        assert [
+            sha(screen) for screen in playback(movie, env.emu)
+        ] == replayed  # the emulator alone
+    finally:
+        env.close()
+    assert replayed == hashes and len(hashes) == 61
