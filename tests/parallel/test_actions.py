@@ -6,7 +6,9 @@ Each test ROM stores what every controller port holds in RAM once per frame
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from pettingzoo.test import api_test, parallel_api_test
 
 import pettingretro
 from pettingretro.errors import PettingRetroError
+from pettingretro.integration.roms import package_dir
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.testing.roms import TEST_ROMS, build_rom
 
@@ -279,17 +282,32 @@ print(json.dumps(out))
 SYSTEMS = {"Nes": "nes", "Snes": "snes", "GameBoy": "gb", "GbAdvance": "gba", "PCEngine": "pce"}
 
 
+def reference_roms(roms: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """A ROM per system with a core here: the test ROMs, Airstriker (Genesis), an ALE ROM."""
+    out = {s: roms[k] for s, k in SYSTEMS.items()}
+    sr = package_dir("stable_retro")
+    assert sr is not None
+    out["Genesis"] = sr / "data" / "stable" / "Airstriker-Genesis-v0" / "rom.md"
+    ale = package_dir("ale_py")
+    assert ale is not None
+    # .a26: the extension stable-retro's stella core file names (ale-py's .bin is ambiguous)
+    out["Atari2600"] = Path(shutil.copy(ale / "roms" / "breakout.bin", tmp_path / "breakout.a26"))
+    return out
+
+
 def test_spaces_and_button_order_equal_stable_retros(roms: dict[str, Path], tmp_path: Path) -> None:
     script = tmp_path / "reference.py"
     script.write_text(REFERENCE)
-    arg = json.dumps({s: str(roms[k]) for s, k in SYSTEMS.items()})
+    sources = reference_roms(roms, tmp_path)
+    arg = json.dumps({s: str(rom) for s, rom in sources.items()})
     res = subprocess.run(
         [sys.executable, str(script), arg], capture_output=True, text=True, check=True, timeout=300
     )
     ref = json.loads(res.stdout.splitlines()[-1])
     names = {"ALL": "all", "FILTERED": "filtered", "MULTI_DISCRETE": "multi_discrete"}
     names["DISCRETE"] = "discrete"
-    for system, key in SYSTEMS.items():
+    assert set(ref) == {*SYSTEMS, "Genesis", "Atari2600"}
+    for system, rom in sources.items():
         # the same integration folder stable-retro played: no START group is added to it
         folder = tmp_path / f"ActionsRef{system}-{system}"
         folder.mkdir()
@@ -297,7 +315,7 @@ def test_spaces_and_button_order_equal_stable_retros(roms: dict[str, Path], tmp_
         (folder / "scenario.json").write_text("{}")
         (folder / "metadata.json").write_text("{}")
         for kind, ours in names.items():
-            env = pettingretro.parallel_env(str(folder), rom=roms[key], actions=ours)
+            env = pettingretro.parallel_env(str(folder), rom=rom, actions=ours)
             sp = env.action_space(env.possible_agents[0])
             size = (
                 sp.nvec.tolist()
@@ -345,3 +363,57 @@ def test_atari_joysticks_take_every_scheme_and_paddles_refuse() -> None:
     env.close()
     with pytest.raises(ValueError, match="paddles"):
         pong_v0.parallel_env(actions="all")
+
+
+@pytest.mark.parametrize("system", ["nes", "snes", "gb"])
+def test_each_multibinary_slot_presses_the_button_it_names(
+    roms: dict[str, Path], system: str
+) -> None:
+    env = make(roms[system], actions="all", players=2 if system != "gb" else 1)
+    last = env.possible_agents[-1]
+    for i, name in enumerate(env.buttons):
+        if name is None:
+            continue
+        action = np.zeros(len(env.buttons), np.int8)
+        action[i] = 1
+        env.step({last: action})
+        assert bits(env, system, env.num_players - 1) == held(system, name), name
+    env.close()
+
+
+def test_toggled_episodes_repeat_exactly(roms: dict[str, Path]) -> None:
+    env = make(roms["nes"], action_type="toggle", players=2)
+    n = int(env.action_space("first_0").n)
+    seq = np.random.default_rng(1).integers(0, n, (30, 2))
+    runs: list[list[tuple[bytes, int, int]]] = []
+    for _ in range(2):
+        env.reset(seed=0)
+        run = []
+        for row in seq:
+            obs = env.step(dict(zip(env.agents, map(int, row), strict=True)))[0]["first_0"]
+            run.append((bytes(obs), bits(env, "nes", 0), bits(env, "nes", 1)))
+        runs.append(run)
+    assert runs[0] == runs[1]
+    assert len({(p0, p1) for _, p0, p1 in runs[0]}) > 5, "the toggles held few button sets"
+
+
+def test_vector_env_keeps_each_games_toggled_buttons(roms: dict[str, Path]) -> None:
+    from pettingretro.vector import vector_env
+
+    fn = functools.partial(make, roms["nes"], players=2, action_type="toggle")
+    venv = vector_env(fn, 2)
+    venv.reset(seed=0)
+    game = venv.envs[0]
+    start = game.action_for(game.possible_agents[0], ["START"])
+    for _ in range(STARTUP_STEPS):
+        venv.step(np.zeros(4, np.int64))
+    venv.step(np.array([start, 0, 0, 0]))  # game 0's first agent toggles START on
+    for _ in range(3):
+        venv.step(np.zeros(4, np.int64))
+        assert [bits(e, "nes", p) for e in venv.envs for p in (0, 1)] == [
+            held("nes", "START"),
+            0,
+            0,
+            0,
+        ]
+    venv.close()
