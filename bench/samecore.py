@@ -43,19 +43,19 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
-from _timing import SkipConfig, Worker, warm_up  # noqa: E402
+from _timing import SkipConfig, Worker  # noqa: E402
 from envs import RetroRunner, action_indices, retro_integration  # noqa: E402
-from vector import Runner, measure  # noqa: E402
+from vector import Runner  # noqa: E402
+from vector import worker as serve  # noqa: E402
 
 SEED = 12345
 TABLE = 1024  # pre-drawn random actions, cycled (a power of two)
-WARMUP_STEPS = 200
 GAMES = ("pong", "airstriker", "gb")
 # targets from issue 16 (ratios of one run): one env per CPU-second, N envs by wall
 TARGETS = {("pong", "1"): 1.1, ("airstriker", "1"): 1.3, ("airstriker", "N"): 2.2}
@@ -223,23 +223,7 @@ def build(name: str, root: Path) -> Runner:
 
 def worker(name: str) -> None:
     with tempfile.TemporaryDirectory(prefix="pettingretro-samecore-") as tmp:
-
-        def make(out: TextIO) -> Runner:
-            runner = build(name, Path(tmp))
-            for i in range(WARMUP_STEPS):
-                runner.step(i)
-            return runner
-
-        out, runner = warm_up(make)
-        if runner is None:
-            return
-        i = WARMUP_STEPS
-        for line in sys.stdin:
-            if line.strip():
-                result = measure(runner, float(line), i)
-                i += int(result["frames"] // runner.frames)
-                print(json.dumps(result), file=out, flush=True)
-        runner.close()
+        serve(name, lambda n: build(n, Path(tmp)))
 
 
 def main() -> None:
