@@ -248,7 +248,9 @@ def measure(runner: Runner, seconds: float, start: int) -> dict[str, float]:
     return {"frames": (i - start) * runner.frames, "wall": wall, "cpu": tree_cpu() - c0}
 
 
-def worker(name: str) -> None:
+def worker(name: str, make: Callable[[str], Runner] | None = None) -> None:
+    """Serve configuration ``name`` on stdin/stdout; ``make`` builds it (default: this script's)."""
+
     def build(out: TextIO) -> Runner | None:
         if name.startswith("memory-"):
             print(json.dumps(memory(name.split("-")[1])), file=out, flush=True)
@@ -257,7 +259,7 @@ def worker(name: str) -> None:
             _, games, seconds = name.split("-")
             print(json.dumps(serial_share(int(games), float(seconds))), file=out, flush=True)
             return None
-        runner = build_runner(name)
+        runner = (make or build_runner)(name)
         for i in range(WARMUP_STEPS):
             runner.step(i)
         return runner

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from pettingzoo.utils.env import AECEnv
 
 from pettingretro.errors import EnvStateError
-from pettingretro.parallel.env import RetroParallelEnv, check_action
+from pettingretro.parallel.env import RetroParallelEnv
 
 
 class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
@@ -34,7 +34,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
         self.state_space = parallel.state_space
         self.render_mode = parallel.render_mode
         self.agents: list[str] = []
-        self._actions: dict[str, int] = {}
+        self._actions: dict[str, Any] = {}
         self._order: list[str] = []
         self._turn = 0
         self._was_reset = False
@@ -92,7 +92,7 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
         """The global state: a copy of the console's RAM."""
         return self.par.state()
 
-    def step(self, action: int | None) -> None:
+    def step(self, action: Any) -> None:
         """Act for ``agent_selection``; a finished agent must be stepped once with None."""
         self.par.check_open()
         if not self.agents:
@@ -107,7 +107,8 @@ class RetroAECEnv(AECEnv[str, npt.NDArray[np.uint8], int | None]):
                 raise ValueError(f"{agent!r} has finished: step it with None (got {action!r})")
             self._remove(agent)
             return
-        self._actions[agent] = check_action(agent, action, self.par.num_actions)
+        self.par.check_action(agent, action)  # the parallel env's step checks it again
+        self._actions[agent] = action
         self._cumulative_rewards[agent] = 0.0
         self._turn += 1
         if self._turn < len(self._order):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,9 @@ class Controls:
             jm = np.bitwise_or.reduce(self.masks[self._rows[:, None], codes], axis=0)
             jd = self.deltas[self._rows[:, None], codes].sum(axis=0, dtype=np.int32)
             self._joint = (np.ascontiguousarray(jm), np.ascontiguousarray(jd))
+            # the hot path: Python ints and prebuilt rows cost less than numpy's @ and indexing
+            self._stride_list = self._stride.tolist()
+            self._joint_rows = (list(self._joint[0]), list(self._joint[1]))
 
     @classmethod
     def ale(
@@ -137,8 +141,8 @@ class Controls:
     ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index."""
         if self._joint is not None:
-            code = int(action_index @ self._stride)
-            return self._joint[0][code], self._joint[1][code]
+            code = sum(map(operator.mul, action_index.tolist(), self._stride_list))
+            return self._joint_rows[0][code], self._joint_rows[1][code]
         masks = np.bitwise_or.reduce(self.masks[self._rows, action_index], axis=0)
         deltas = self.deltas[self._rows, action_index].sum(axis=0, dtype=np.int32)
         return masks, deltas

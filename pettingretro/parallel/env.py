@@ -48,7 +48,15 @@ from pettingretro.integration.systems import CONTROLLER_PORTS, System, system_of
 from pettingretro.isolation import IsolationOptions
 from pettingretro.movie import EpisodeRecorder
 from pettingretro.observers import FrameObserver
-from pettingretro.parallel.controls import ALE_ACTIONS, Controls
+from pettingretro.parallel.actions import (
+    ActionScheme,
+    action_space_choice,
+    action_type_choice,
+    bare_rom_groups,
+    check_discrete,
+    port_masks,
+)
+from pettingretro.parallel.controls import ALE_ACTIONS, Binding, Controls
 from pettingretro.parallel.game import GameDef, Rules
 from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
 from pettingretro.tiles.ram import GameRam
@@ -238,27 +246,7 @@ def _read_state(path: Path, *, gzipped: bool = False) -> bytes:
 
 def check_action(agent: str, action: Any, n: int) -> int:
     """``action`` as an index into ``agent``'s Discrete(n) space, or ValueError saying why not."""
-    if isinstance(action, np.ma.MaskedArray):
-        raise ValueError(
-            f"action for {agent!r} is a masked array; pass a plain integer in [0, {n})"
-        )
-    if isinstance(action, (bool, np.bool_)):
-        raise ValueError(f"action for {agent!r} must be an integer in [0, {n}), got {action!r}")
-    if isinstance(action, np.ndarray):
-        if action.shape not in ((), (1,)) or not np.issubdtype(action.dtype, np.integer):
-            raise ValueError(
-                f"action for {agent!r} must be an integer in [0, {n}), got an array of "
-                f"{action.dtype} {action.shape}"
-            )
-        action = action.reshape(()).item()
-    if not isinstance(action, (int, np.integer)):
-        raise ValueError(
-            f"action for {agent!r} must be an integer in [0, {n}), got {type(action).__name__} {action!r}"
-        )
-    a = int(action)
-    if not 0 <= a < n:
-        raise ValueError(f"action {a} for {agent!r} is outside its Discrete({n}) space")
-    return a
+    return check_discrete(agent, action, n)
 
 
 class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
@@ -272,7 +260,13 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         game: the game definition (see ``pettingretro.envs``).
         obs_type: ``"rgb_image"`` (H, W, 3), ``"grayscale_image"`` (H, W, 1), as PettingZoo's
             Atari envs give, or ``"ram"``.
-        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set.
+        full_action_space: every agent gets ALE's 18 actions instead of the game's minimal set
+            (Atari games only; other consoles refuse it: pass ``actions="all"``).
+        actions: each agent's action space (docs/concepts/actions.md): ``"discrete"`` (the
+            default), ``"multi_discrete"``, ``"all"`` (MultiBinary over every button, named by
+            :attr:`buttons`) or ``"filtered"``; a ``stable_retro.Actions`` member is accepted.
+        action_type: None, or PyBoy's ``"press"``, ``"toggle"`` or ``"all"``: a Discrete over
+            the buttons that presses for one step, flips a held button, or presses and releases.
         max_cycles: steps after which every agent is truncated.
         render_mode: None (default, headless), ``"rgb_array"`` or ``"human"`` (a pygame window).
         num_players: how many agents, where the game offers a choice.
@@ -310,6 +304,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         *,
         obs_type: str = "rgb_image",
         full_action_space: bool = False,
+        actions: Any = None,
+        action_type: str | None = None,
         max_cycles: int = 100000,
         render_mode: str | None = None,
         num_players: int | None = None,
@@ -331,6 +327,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.init_kwargs = dict(
             obs_type=obs_type,
             full_action_space=full_action_space,
+            actions=actions,
+            action_type=action_type,
             max_cycles=max_cycles,
             render_mode=render_mode,
             num_players=num_players,
@@ -367,6 +365,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         render_mode = check_choice("render_mode", render_mode, RENDER_MODES, none=True)
         full_action_space = check_bool("full_action_space", full_action_space)
         isolation = _isolation_options(isolate)
+        action_kind = action_space_choice(actions)
+        action_type = action_type_choice(action_type)
         grayscale_channel = check_bool("grayscale_channel", grayscale_channel)
         throttle = check_bool("throttle", throttle)
         frameskip = check_int("frameskip", frameskip, low=1, high=MAX_FRAMESKIP)  # type: ignore[assignment]
@@ -412,6 +412,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._plan_native(extra, core, rom)
         else:
             self._plan_integration(core, rom)
+        self._plan_actions(action_kind, action_type)
         _check_not_empty(self.rom_path)
         self.emu = _make_emulator(
             self._core_name, self.rom_path, core_options, isolation=isolation, label=game.env_name
@@ -474,12 +475,19 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                     shape = (*c.shape(h, w), *space.shape[2:])
                     self.observation_spaces[a] = gymnasium.spaces.Box(0, 255, shape, np.uint8)
         self.action_spaces: dict[str, gymnasium.spaces.Space[Any]] = {
-            a: gymnasium.spaces.Discrete(self.num_actions) for a in self.possible_agents
+            a: (
+                self.action_scheme.space
+                if self.action_scheme is not None
+                else gymnasium.spaces.Discrete(self.num_actions)
+            )
+            for a in self.possible_agents
         }
         self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
+        self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
         self._cycles = 0
         self._needs_reset = True
         self._obs: npt.NDArray[Any] | None = None
@@ -590,12 +598,29 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self.num_actions = len(action_ids)
             self.paddle_spec = textra.get("paddles")
             ale_name = textra.get("rom", {}).get("ale")
+        elif system is not None and system.name == "Atari2600" and self.full_action_space:
+            # ALE's 18 actions on each agent's joystick, as PettingZoo's Atari envs give
+            self.controls = Controls.ale(
+                [Binding(port=p) for p in range(self.num_players)], [*range(len(ALE_ACTIONS)), 0]
+            )
+            self.num_actions = len(ALE_ACTIONS)
         else:
+            if self.full_action_space:
+                raise ArgumentError(
+                    "full_action_space=True is ALE's 18 actions, for Atari games only; for every "
+                    "button of this console pass actions='all' (MultiBinary, stable-retro's "
+                    "Actions.ALL)"
+                )
             if system is None:
                 names: list[Any] = [()]
                 combos = [0]
             else:
-                filt = spec.scenario.action_filter(system.buttons, system.action_groups)
+                groups: Any = system.action_groups
+                if game.path is None and spec.scenario.actions is None:
+                    # a bare ROM: its game waits at a title screen for START (or SELECT)
+                    groups = bare_rom_groups(system.buttons, system.action_groups)
+                self._action_groups = groups
+                filt = spec.scenario.action_filter(system.buttons, groups)
                 combos = filt.combos() if filt is not None else [0]
                 names = [
                     tuple(b for i, b in enumerate(system.buttons) if b and m >> i & 1)
@@ -624,6 +649,51 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.rambase = system.rambase if system else 0
         self._system = system
 
+    def _plan_actions(self, kind: str, action_type: str | None) -> None:
+        """Each agent's action scheme when ``actions=`` or ``action_type=`` asks for one.
+
+        The default (Discrete over the allowed combos) keeps the tables planning built, so ALE's
+        actions and paddles stay as they are. Other schemes act on each agent's joypad.
+        """
+        system = self._system
+        self.action_scheme: ActionScheme | None = None
+        self.buttons: tuple[str | None, ...] = system.buttons if system is not None else ()
+        if kind == "discrete" and action_type is None:
+            self.agent_buttons = {a: self.buttons for a in self.possible_agents}
+            return
+        ports = []
+        for b in self.controls.bindings:
+            if b.port is None:
+                raise ArgumentError(
+                    f"actions={kind!r}, action_type={action_type!r}: {self.game.env_name} binds "
+                    "paddles, which only its Discrete actions move; pass neither"
+                )
+            ports.append(b.port)
+        if system is None:
+            raise ArgumentError(
+                f"actions={kind!r}: the console of {self.game.env_name} is not known, so its "
+                "buttons are not either; pass a ROM whose extension names its console"
+            )
+        groups = getattr(self, "_action_groups", None)
+        if groups is None:
+            groups = (
+                self.game.spec.scenario.actions
+                if self.game.spec.scenario.actions is not None
+                else system.action_groups
+            )
+        scheme = ActionScheme.build(kind, action_type, system.buttons, groups)
+        self.action_scheme = scheme
+        self._ports = np.asarray(ports, np.intp)
+        self.num_actions = scheme.noop_row
+        self._noop_row = scheme.noop_row
+        if self.paddle_spec is None:
+            # the recorder and manual play read these tables: one row per action row
+            self.controls = Controls.buttons(
+                ports, scheme.rows.tolist(), list(range(len(scheme.rows)))
+            )
+        self.buttons = scheme.buttons
+        self.agent_buttons = {a: scheme.buttons for a in self.possible_agents}
+
     # ------------------------------------------------------------------ setup and reset
 
     def _frames(self, masks: Mapping[int, int] | None, frames: int) -> None:
@@ -642,7 +712,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             idx[agent] = ale_id
             masks, deltas = full.apply(idx)
         else:
-            idx = np.full(self.num_players, self._noop_row, np.intp)
+            # the table's hidden last row is NOOP (an action scheme has its own rows)
+            idx = np.full(self.num_players, len(self.controls.actions) - 1, np.intp)
             idx[agent] = row
             masks, deltas = self.controls.apply(idx)
         assert self.emu is not None
@@ -808,7 +879,11 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             o.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
         self._prev[:] = self._noop_row
-        masks, deltas = self.controls.apply(self._prev)
+        self._held[:] = 0
+        if self.action_scheme is not None:
+            masks, deltas = np.zeros(MAX_PORTS, np.uint16), self._no_deltas
+        else:
+            masks, deltas = self.controls.apply(self._prev)
         self._obs = self._emulate(masks, deltas, 1)
         self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
@@ -889,18 +964,51 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ValueError: ``actions`` is not a mapping, names an unknown agent, or holds an
                 action outside that agent's space.
         """
-        if not isinstance(actions, Mapping):
+        if type(actions) is not dict and not isinstance(actions, Mapping):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
         idx = np.full(self.num_players, self._noop_row, np.intp)
-        live = self.agents
+        live, index = self.agents, self._index
+        scheme = self.action_scheme
+        if scheme is not None and scheme.action_type is not None:
+            # a live agent left out keeps its held buttons; only a finished one lets go
+            idx[[self._index[a] for a in live]] = 0
         for agent, action in actions.items():
-            i = self.agent_index(agent)
+            i = index.get(agent) if type(agent) is str else None
+            if i is None:
+                i = self.agent_index(agent)  # raises UnknownAgentError, or a str subclass
             if agent not in live:
                 continue
-            idx[i] = check_action(agent, action, self.num_actions)
+            idx[i] = self.check_action(agent, action)
         return idx
+
+    def check_action(self, agent: str, action: Any) -> int:
+        """``agent``'s action as its row index, changing nothing (the AEC adapter's check).
+
+        Raises:
+            ValueError: the action is not in ``agent``'s space (the message says why).
+        """
+        if self.action_scheme is not None:
+            return self.action_scheme.check(agent, action)
+        return check_discrete(agent, action, self.num_actions)
+
+    def action_for(self, agent: str, names: Any) -> Any:
+        """The action of ``agent``'s space that holds exactly the buttons ``names``.
+
+        Raises:
+            ValueError: no action of that space holds exactly those buttons.
+        """
+        self.agent_index(agent)
+        if self.action_scheme is not None:
+            return self.action_scheme.action_for(list(names))
+        want = set(names)
+        for i, meaning in enumerate(self.controls.actions[: self.num_actions]):
+            if isinstance(meaning, tuple) and set(meaning) == want:
+                return i
+        raise ArgumentError(
+            f"no action of {agent!r}'s Discrete({self.num_actions}) space holds exactly {list(names)}"
+        )
 
     def inputs(
         self, actions: Mapping[str, Any] | npt.NDArray[np.intp]
@@ -913,14 +1021,16 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         The sticky-action draw happens here. Public, with :meth:`before_frames` and
         :meth:`outcome`, so that a vector env can run the emulation of many envs in one C call.
         """
-        if isinstance(actions, Mapping):
-            idx = self.check_actions(actions)
-        elif isinstance(actions, np.ndarray) and actions.shape == (self.num_players,):
+        if isinstance(actions, np.ndarray) and actions.shape == (self.num_players,):
             idx = actions.astype(np.intp)  # what check_actions returned
-            if idx.min() < 0 or idx.max() > self._noop_row:
+            # Python's min/max over a few agents cost less than two numpy reductions
+            values = idx.tolist()
+            if min(values) < 0 or max(values) > self._noop_row:
                 raise ValueError(
                     f"action indices must be in [0, {self.num_actions}); use check_actions()"
                 )
+        elif isinstance(actions, Mapping):
+            idx = self.check_actions(actions)
         else:
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
@@ -932,6 +1042,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 if sticky[i] and self._prev[i] != self._noop_row:
                     idx[i] = self._prev[i]
         self._prev[:] = idx
+        if self.action_scheme is not None:
+            joy = self.action_scheme.joypads(self._held, idx)
+            return port_masks(self._ports, joy), self._no_deltas
         return self.controls.apply(idx)
 
     def before_frames(

@@ -1,4 +1,4 @@
-"""Input test ROMs assembled from our own sources in native/testroms: builder and RAM facts.
+"""Input test ROMs assembled from our own sources in pettingretro/testing/testroms: builder and RAM facts.
 
 Each ROM reads every controller port its system has, once per frame, and stores what it
 read at fixed addresses in the RAM the core exposes as ``RETRO_MEMORY_SYSTEM_RAM`` (what
@@ -53,7 +53,7 @@ class TestRom:
     """Where one system's input test ROM keeps its state, and how it encodes buttons.
 
     Attributes:
-        system: Short system name, the key in ``TEST_ROMS`` and the folder under native/testroms.
+        system: Short system name, the key in ``TEST_ROMS`` and the folder under pettingretro/testing/testroms.
         core: Name of the libretro core that runs it (as in ``<core>_libretro.so``).
         extension: File extension the core accepts for it.
         hardware_ports: Controller ports on the console itself (the PC Engine has one;
@@ -195,18 +195,22 @@ def source_dir(system: str) -> Path:
 
     Raises:
         KeyError: ``system`` has no test ROM.
-        FileNotFoundError: The sources are not there (they live in the repository, not the wheel).
+        FileNotFoundError: The sources are not there (a damaged install).
 
     """
     if system not in TEST_ROMS:
         raise KeyError(f"no test ROM for system {system!r}; known: {', '.join(TEST_ROMS)}")
-    path = Path(__file__).resolve().parents[2] / "native" / "testroms" / system
+    path = SOURCES / system
     if not (path / "input.s").is_file():
         raise FileNotFoundError(
-            f"test ROM sources not found at {path}; they ship with the source tree, "
-            "so run this from a git checkout of pettingretro"
+            f"test ROM sources not found at {path}; they ship inside the package: "
+            "reinstall pettingretro"
         )
     return path
+
+
+#: The assembly sources of every test ROM: package data, so a wheel builds them too.
+SOURCES = Path(__file__).resolve().parent / "testroms"
 
 
 # tool -> Debian package that installs it
@@ -337,7 +341,7 @@ def build_rom(system: str, out_dir: Path) -> Path:
 
 @dataclass(frozen=True)
 class TilesRom:
-    """What a tiles test ROM (native/testroms/<system>_tiles) draws, and where it says so.
+    """What a tiles test ROM (pettingretro/testing/testroms/<system>_tiles) draws, and where it says so.
 
     The ROM draws a background map whose tile at (row, col) is ``map_tile(row, col)``,
     scrolls it, and moves one sprite by the d-pad. It keeps its scroll and the sprite's
@@ -405,7 +409,7 @@ TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
 
 
 def build_tiles_rom(system: str, out_dir: Path, *, color: bool = False) -> Path:
-    """Assemble ``system``'s tiles test ROM (native/testroms/<system>_tiles) into ``out_dir``.
+    """Assemble ``system``'s tiles test ROM (pettingretro/testing/testroms/<system>_tiles) into ``out_dir``.
 
     Args:
         system: A key of ``TILES_ROMS``.
@@ -427,7 +431,7 @@ def build_tiles_rom(system: str, out_dir: Path, *, color: bool = False) -> Path:
         raise KeyError(f"no tiles test ROM for system {system!r}; known: {', '.join(TILES_ROMS)}")
     if color and system != "gb":
         raise ValueError(f"color=True is for the Game Boy tiles ROM, not {system!r}")
-    src = Path(__file__).resolve().parents[2] / "native" / "testroms" / f"{system}_tiles"
+    src = SOURCES / f"{system}_tiles"
     if not (src / "tiles.s").is_file():
         raise FileNotFoundError(
             f"tiles test ROM sources not found at {src}; they ship with the source tree, "

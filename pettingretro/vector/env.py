@@ -1,4 +1,4 @@
-"""RetroVectorEnv: many games stepped per call on the C thread pool, one sub-env per (game, agent).
+"""RetroVectorEnv: many games stepped per call on its own C thread pool, one sub-env per (game, agent).
 
 The layer above :class:`~pettingretro.parallel.env.RetroParallelEnv`: each game is a real parallel
 env whose :meth:`inputs` and :meth:`outcome` decide actions, rewards and endings, while the
@@ -24,7 +24,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from pettingretro import host
 from pettingretro.checks import ArgumentTypeError, check_bool, check_int
 from pettingretro.errors import VectorEnvError
-from pettingretro.host import MAX_PORTS, Emulator, step_many
+from pettingretro.host import MAX_PORTS, Emulator, Pool, step_many
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.registry import resolve
 from pettingretro.vector.resize import AreaResize
@@ -56,6 +56,9 @@ def _default_threads() -> int:
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
+
+#: Info value types gymnasium batches into plain numpy arrays (``VectorEnv._add_info``).
+_SCALARS = frozenset({int, float, bool})
 
 #: Bounds that catch a typo (num_envs=10**6) before it allocates a million emulators.
 MAX_GAMES = 4096
@@ -263,6 +266,8 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._pending: Future[StepResult] | None = None
+        # this env's own C threads: another vector env steps at the same time on its own pool
+        self._pool = Pool(self.num_threads)
         self._closed = False
 
     # ------------------------------------------------------------------ observations
@@ -408,9 +413,9 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     def _step(self, actions: npt.NDArray[Any]) -> StepResult:
         if not self._started:
             raise VectorEnvError("step() before reset(): call reset() first")
-        if actions.shape != (self.num_envs,):
+        if actions.shape != self.action_space.shape:  # MultiBinary: (num_envs, buttons)
             raise ValueError(
-                f"step() takes one action per sub-env: shape ({self.num_envs},), got {actions.shape}"
+                f"step() takes one action per sub-env: shape {self.action_space.shape}, got {actions.shape}"
             )
         if not self._lock.acquire(blocking=False):
             raise VectorEnvError("two threads stepped this vector env at once; give each its own")
@@ -422,7 +427,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
     def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
         na = self.agents_per_game
         agents = self.possible_agents
-        acts = actions.reshape(self.num_games, na).tolist()
+        acts = actions.reshape(self.num_games, na, *(self.single_action_space.shape or ())).tolist()
         buttons = self._buttons
         # every game's actions are checked before any game moves: a refused step changes nothing
         checked = [
@@ -440,7 +445,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         rewards.fill(0.0)
         terms.fill(False)
         truncs.fill(False)
-        infos: dict[str, Any] = {}
+        rows: list[tuple[int, dict[str, Any]]] = []  # (sub-env, its info), in sub-env order
         ended: list[int] = []
         index = self._index
         for g, env in enumerate(self.envs):
@@ -453,9 +458,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                     self._left_term[g, i] = term[agent]
                     self._left_trunc[g, i] = trunc[agent]
                 if info[agent]:
-                    infos = self._add_info(infos, info[agent], g * na + i)
+                    rows.append((g * na + i, info[agent]))
             if not env.agents:
                 ended.append(g)
+        infos = self._batch_infos(rows)
         self._push(new, None)
         if gone is not None:
             self._stack[gone] = 0
@@ -470,9 +476,45 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             infos,
         )
 
+    def _batch_infos(self, rows: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+        """The sub-envs' infos as gymnasium's ``_add_info`` batches them, one array per key.
+
+        Every step's infos hold the game's variables, the same keys of the same scalar types
+        for every sub-env: then each key is one array built at once (typed by its first value,
+        as ``_add_info`` types it) instead of one ``_add_info`` call per sub-env and key.
+        """
+        infos: dict[str, Any] = {}
+        if not rows:
+            return infos
+        first = rows[0][1]
+        keys = first.keys()
+        types = [type(v) for v in first.values()]
+        if not all(t in _SCALARS for t in types) or not all(r.keys() == keys for _, r in rows):
+            for e, info in rows:
+                infos = self._add_info(infos, info, e)
+            return infos
+        columns = list(zip(*(r.values() for _, r in rows), strict=True))
+        if any(len(set(map(type, col))) > 1 for col in columns):  # mixed types: gymnasium's way
+            for e, info in rows:
+                infos = self._add_info(infos, info, e)
+            return infos
+        every = len(rows) == self.num_envs
+        where = None if every else [e for e, _ in rows]
+        for key, t, col in zip(keys, types, columns, strict=True):
+            if where is None:
+                infos[key] = np.array(col, t)
+                infos[f"_{key}"] = np.ones(self.num_envs, np.bool_)
+            else:
+                values = np.zeros(self.num_envs, t)
+                values[where] = col
+                mask = np.zeros(self.num_envs, np.bool_)
+                mask[where] = True
+                infos[key], infos[f"_{key}"] = values, mask
+        return infos
+
     def _emulate(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
         """Run every game's frames; return the raw last frames and the new observation frames."""
-        k, nt, buttons = self.frameskip, self.num_threads, self._buttons
+        k, pool, buttons = self.frameskip, self._pool, self._buttons
         if self._into is not None:  # observations made by the C threads
             self._into(
                 self._emus,
@@ -483,20 +525,20 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 pooled=self._before,
                 resize=None if self._resize is None else self._resize.taps,
                 out=None if self._resize is None else self._small,
-                num_threads=nt,
+                pool=pool,
             )
             pooled = self._last if self._before is None else self._before
             return self._last, pooled if self._resize is None else self._small
         if self._before is not None and k > 1:
-            step_many(self._emus, buttons, k - 1, video=True, num_threads=nt)
+            step_many(self._emus, buttons, k - 1, video=True, pool=pool)
             self._grab(self._before, range(self.num_games))
-            step_many(self._emus, buttons, 1, video=True, num_threads=nt)
+            step_many(self._emus, buttons, 1, video=True, pool=pool)
         elif self._before is not None:
             self._before, self._last = self._last, self._before
-            step_many(self._emus, buttons, 1, video=True, num_threads=nt)
+            step_many(self._emus, buttons, 1, video=True, pool=pool)
         else:
             video = self.obs_type != "ram" or self.render_mode is not None
-            step_many(self._emus, buttons, k, video=video, num_threads=nt)
+            step_many(self._emus, buttons, k, video=video, pool=pool)
         last = self._last
         self._grab(last, range(self.num_games))
         if self._before is not None:
@@ -547,6 +589,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        self._pool.close()
         for env in self.envs:
             env.close()
         self._closed = True

@@ -49,9 +49,14 @@ def test_raw_steps_equal_games_stepped_one_by_one(obs_type: str) -> None:
     for t, act in enumerate(actions):
         obs, rew, term, trunc, infos = venv.step(act)
         for g, env in enumerate(alone):
-            o, r, te, tr, _ = env.step(
+            o, r, te, tr, inf = env.step(
                 {agent: int(act[g * 2 + a]) for a, agent in enumerate(AGENTS)}
             )
+            for a, agent in enumerate(AGENTS):  # the game's variables, batched as gymnasium does
+                assert inf[agent], "Pong reports its data.json variables every step"
+                for key, value in inf[agent].items():
+                    assert infos[key].dtype == np.zeros(1, type(value)).dtype, key
+                    assert infos[key][g * 2 + a] == value and infos[f"_{key}"][g * 2 + a], key
             done = not env.agents
             if done:
                 o_final, (o, _) = o, env.reset()
@@ -190,11 +195,12 @@ def test_agents_that_leave_early_see_zeros_until_their_game_ends(
     venv.reset(seed=0)
     game = venv.envs[1]
     real = game.outcome
-    calls = {"n": 0}
+    calls: dict[str, Any] = {"n": 0}
 
     def second_leaves_at_step_3(obs: np.ndarray) -> Any:
         o, r, te, tr, inf = real(obs)
         calls["n"] += 1
+        calls["info"] = inf
         if calls["n"] == 3:
             te["second_0"] = True
             game.agents = ["first_0"]
@@ -213,6 +219,12 @@ def test_agents_that_leave_early_see_zeros_until_their_game_ends(
             assert not obs[3, :256].any() and obs[3, -2:].tolist() == [0, 255]
             assert rew[3] == 0 and not term[3]
             assert obs[2, :256].any()
+            # a gone agent has no info: its row of every variable is unset, as gymnasium batches
+            variables = [k for k in infos if not k.startswith("_")]
+            assert variables
+            for k in variables:
+                assert infos[f"_{k}"].tolist() == [True, True, True, False], k
+                assert infos[k][3] == 0 and infos[k][2] == calls["info"]["first_0"][k], k
     assert term.tolist() == [False, False, True, True]
     assert infos["_final_obs"].tolist() == [False, False, True, True]
     assert not infos["final_obs"][3][:256].any()
@@ -329,3 +341,34 @@ def test_a_refused_step_changes_no_game(tmp_path) -> None:
     assert len(movies_a) == len(movies_b) == GAMES
     for pa, pb in zip(movies_a, movies_b, strict=True):
         assert np.array_equal(Movie(pa).masks, Movie(pb).masks)
+
+
+def test_two_vector_envs_step_at_once_on_their_own_pools() -> None:
+    """Each vector env has its own C pool: two stepped from two threads at the same time give
+    what each gives alone (a shared pool would refuse the second, or mix their games)."""
+    import threading
+
+    actions = action_stream(40, 4)
+
+    def run(venv: Any, out: list[np.ndarray]) -> None:
+        venv.reset(seed=3)
+        for act in actions:
+            obs, rew, *_ = venv.step(act)
+            out.append(np.concatenate([obs.reshape(-1), rew.view(np.uint8)]))
+
+    alone: list[np.ndarray] = []
+    venv = vector_env("pong_v0", 2, num_threads=2, obs_type="ram")
+    run(venv, alone)
+    venv.close()
+    venvs = [vector_env("pong_v0", 2, num_threads=2, obs_type="ram") for _ in range(2)]
+    outs: list[list[np.ndarray]] = [[], []]
+    threads = [threading.Thread(target=run, args=(v, o)) for v, o in zip(venvs, outs, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for v in venvs:
+        v.close()
+    for out in outs:
+        assert len(out) == len(alone)
+        assert all(np.array_equal(a, b) for a, b in zip(out, alone, strict=True))
