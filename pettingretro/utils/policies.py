@@ -104,7 +104,9 @@ def points_against(
         raise UnknownAgentError(f"side must be one of {agents}, got {side!r}")
     steps = int(check_int("steps", steps, low=1))  # type: ignore[arg-type]
     if isinstance(opponent, str) and opponent != "random":
-        raise ArgumentError(f"opponent must be 'random' or a function (ram, agent) -> action, got {opponent!r}")
+        raise ArgumentError(
+            f"opponent must be 'random' or a function (ram, agent) -> action, got {opponent!r}"
+        )
     me_i = agents.index(side)
     other = agents[1 - me_i]
     n = venv.num_games
@@ -113,12 +115,14 @@ def points_against(
     rng = np.random.default_rng(seed)
     n_actions = int(venv.single_action_space.n)  # type: ignore[attr-defined]
     obs, _ = venv.reset(seed=seed)
+    # the opponent reads RAM from each game's emulator: the observations may be pixels
+    emus = [game.emu for game in venv.envs if game.emu is not None]
     won = played = 0
     actions = np.zeros(venv.num_envs, np.int64)
     for _ in range(steps):
         actions[me] = np.asarray(act(obs[me]), np.int64).reshape(n)
         if callable(opponent):
-            actions[them] = [opponent(game.emu.ram, other) for game in venv.envs]
+            actions[them] = [opponent(emu.ram, other) for emu in emus]
         else:
             actions[them] = rng.integers(n_actions, size=n)
         obs, rewards, _, _, _ = venv.step(actions)

@@ -10,8 +10,6 @@ from pettingretro.utils.policies import points_against, pong_tracker
 from pettingretro.vector import vector_env
 
 
-
-
 @pytest.mark.parametrize("side", ["first_0", "second_0"])
 def test_pong_tracker_beats_random_from_each_side(side: str) -> None:
     # pong_tracker as the opponent of a random `act` is pong_tracker playing the other side
