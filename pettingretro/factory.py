@@ -34,6 +34,8 @@ def parallel_env(
     players: int | None = None,
     scenario: str = "scenario",
     reward_fn: RewardFn | None = None,
+    info: str | os.PathLike[str] | None = None,
+    inttype: Any = None,
     **kwargs: Any,
 ) -> RetroParallelEnv:
     """A parallel env for an own game, a stable-retro integration or a bare ROM.
@@ -47,6 +49,10 @@ def parallel_env(
         scenario: the scenario file's stem in the integration folder.
         reward_fn: ``reward_fn(ram, previous_ram)`` returns each player's reward, added to the
             scenario's (a bare ROM has no other reward).
+        info: a data.json file whose variables replace the integration's (stable-retro's
+            ``info=``): what ``infos`` report and what the scenario reads.
+        inttype: stable-retro's ``Integrations`` value, accepted for its code: every kind
+            (stable, experimental, contrib, custom) is searched, and names are unique across them.
         **kwargs: as :class:`~pettingretro.parallel.env.RetroParallelEnv` (``obs_type``,
             ``state``, ``frameskip``, ``render_mode``, ``core``, ...).
 
@@ -68,6 +74,13 @@ def parallel_env(
         gdef = GameDef(rom_path.stem, rom=str(rom_path), twin=twin_for(_rom_sha1s(rom_path)))
     else:
         raise ValueError("give a game (an env or integration name) or rom=PATH")
+    if inttype is not None and type(inttype).__name__ != "Integrations":
+        raise TypeError(f"inttype must be a stable_retro.data.Integrations value, got {inttype!r}")
+    if info is not None:
+        if game is None:
+            raise ValueError("info= replaces an integration's data.json: give the game too")
+        gdef = dataclasses.replace(gdef, info=os.fspath(info))
+        gdef.spec.check()  # the scenario's variables must all be there
     if reward_fn is not None:
         if not callable(reward_fn):
             raise TypeError(

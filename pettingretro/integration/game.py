@@ -23,9 +23,19 @@ _VARIABLE_KEYS = ("address", "type", "mask")
 NOT_SCENARIOS = frozenset({"data.json", "metadata.json"})
 
 
+#: The largest integration JSON file read (stable-retro's largest is ~40 KiB).
+MAX_JSON_BYTES = 16 << 20
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if path.exists() and not path.is_file():
+            raise IntegrationError(f"{path} is not a regular file")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_JSON_BYTES + 1)
+        if len(raw) > MAX_JSON_BYTES:
+            raise IntegrationError(f"{path} is larger than {MAX_JSON_BYTES >> 20} MiB")
+        return json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise IntegrationError(f"{path} is missing") from None
     except json.JSONDecodeError as e:
@@ -38,6 +48,12 @@ def _read_json(path: Path) -> Any:
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def load_variables(path: str | Path) -> dict[str, Variable]:
+    """The variables of a data.json file anywhere (stable-retro's ``info=`` argument)."""
+    p = Path(path)
+    return parse_variables(_read_json(p), str(p))
 
 
 def parse_variables(data: Any, where: str) -> dict[str, Variable]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ import numpy.typing as npt
 from pettingretro.checks import ArgumentError, check_int
 from pettingretro.integration import GameSpec, IntegrationError, Scenario, load_game
 from pettingretro.integration.catalog import declared_players
+from pettingretro.integration.game import load_variables
 from pettingretro.parallel.controls import Binding
 from pettingretro.parallel.rules import DeclaredData, DeclaredRules, Rules
 
@@ -41,6 +44,8 @@ class GameDef:
         scenario: the scenario file's stem in the integration folder.
         reward_fn: for games without data: ``reward_fn(ram, previous_ram) -> rewards per player``.
         data: a project game's data folder (the path of ``folder``).
+        info: a data.json file whose variables replace the integration's (stable-retro's
+            ``info=``).
         twin: for an integration or ROM, the data folder of a project game on the same ROM:
             its agent bindings are used, so every player really controls something.
     """
@@ -58,6 +63,7 @@ class GameDef:
     )
     data: str | None = None
     twin: str | None = None
+    info: str | None = None
 
     @property
     def spec(self) -> GameSpec:
@@ -65,6 +71,13 @@ class GameDef:
         if self.data is not None:
             return _load(self.data, "scenario")
         if self.path is not None:
+            if self.info is not None:
+                try:  # the file's identity is in the key: an edited file is read again
+                    st = os.stat(self.info)
+                    stamp = (st.st_mtime_ns, st.st_size)
+                except OSError:
+                    stamp = (0, 0)
+                return _load_with_info(self.path, self.scenario, self.info, stamp)
             return _load(self.path, self.scenario)
         name = Path(self.rom).stem if self.rom else self.env_name
         return GameSpec(name, Path(self.rom or ".").parent, {}, Scenario.parse({}), {})
@@ -157,6 +170,11 @@ class GameDef:
 @functools.cache
 def _load(path: str, scenario: str) -> GameSpec:
     return load_game(path, scenario)
+
+
+@functools.cache
+def _load_with_info(path: str, scenario: str, info: str, _stamp: tuple[int, int]) -> GameSpec:
+    return dataclasses.replace(_load(path, scenario), variables=load_variables(info))
 
 
 @functools.cache

@@ -109,3 +109,22 @@ def test_power_on_equals_stable_retros_state_none(tmp_path: Path) -> None:
     ours = _ram_after(env, frames)
     env.close()
     assert ref.any() and np.array_equal(ours, ref)
+
+
+def test_info_replaces_the_variables_and_inttype_is_taken(tmp_path: Path) -> None:
+    import stable_retro
+
+    data = json.loads((Path(str(resolve(GAME).path)) / "data.json").read_text())
+    data["info"]["score_again"] = data["info"]["score"]
+    info = tmp_path / "data.json"
+    info.write_text(json.dumps(data))
+    env = pettingretro.parallel_env(
+        GAME, obs_type="ram", info=info, inttype=stable_retro.data.Integrations.ALL
+    )
+    _, infos = env.reset(seed=0)
+    assert set(infos["first_0"]) == {"gameover", "lives", "score", "score_again"}
+    env.close()
+    del data["info"]["score"]
+    info.write_text(json.dumps(data))
+    with pytest.raises(IntegrationError, match="score"):
+        pettingretro.parallel_env(GAME, info=info)
