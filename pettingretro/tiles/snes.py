@@ -205,6 +205,13 @@ class SnesTiles:
         self._r = np.arange(self.rows + 1)
         self._c = np.arange(self.cols + 1)
         self._parts: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = {}
+        # bytes.translate tables by OBSEL size: 1 for an OAM Y at which a sprite of either
+        # size can show a line (on the screen, or hanging from the top after Y wraps)
+        height = self.rows * 8
+        self._y_shown = [
+            bytes(1 if v < height or v + max(sh, lh) > 256 else 0 for v in range(256))
+            for (_, sh), (_, lh) in SPRITE_SIZES
+        ]
 
     def _find(self, state: bytes) -> None:
         blocks = _blocks(state)
@@ -321,22 +328,26 @@ class SnesTiles:
         return out
 
     def _sprites(self, oam: bytes, obsel: int, out: npt.NDArray[np.uint16]) -> None:
+        # Sprites whose Y keeps them off the screen whatever their size are skipped by a
+        # C-speed bytes.translate and rfind; the few left are checked one by one.
         small, large = SPRITE_SIZES[obsel >> 5]
-        high = oam[512:]
+        flags = oam[1:512:4].translate(self._y_shown[obsel >> 5])
         height, width = self.rows * 8, self.cols * 8
-        for n in range(127, -1, -1):  # the lowest OAM index wins a cell: draw it last
+        n = flags.rfind(1)
+        while n >= 0:  # from the highest index down: the lowest OAM index wins a cell
             i = 4 * n
-            bits = high[n >> 2] >> ((n & 3) * 2)
+            bits = oam[512 + (n >> 2)] >> ((n & 3) * 2)
             w, h = large if bits & 2 else small
             x = oam[i] - (256 if bits & 1 else 0)
             y = oam[i + 1]
+            attr = oam[i + 3]
+            n = flags.rfind(1, 0, n)
             if x >= width or x + w <= 0 or (y >= height and y + h <= 256):
                 continue  # no piece of it on screen
-            attr = oam[i + 3]
             name = oam[i + 2] | (attr & 1) << 8
             pieces_x, pieces_y = w >> 3, h >> 3
             for pr in range(pieces_y):
-                top = (y + 8 * pr) & 0xFF
+                top = (y + 8 * pr) & 0xFF  # Y wraps at 256: a sprite can hang from the top
                 if top >= height:
                     continue
                 tr = pieces_y - 1 - pr if attr & 0x80 else pr
