@@ -249,9 +249,9 @@ def _build_nes(src: Path, work: Path) -> bytes:
     return (work / "rom").read_bytes()
 
 
-def _build_snes(src: Path, work: Path) -> bytes:
-    _run("ca65", "--cpu", "65816", "-o", work / "input.o", src / "input.s", cwd=work)
-    _run("ld65", "-C", src / "lorom.cfg", "-o", work / "rom", work / "input.o", cwd=work)
+def _build_snes(src: Path, work: Path, name: str = "input") -> bytes:
+    _run("ca65", "--cpu", "65816", "-o", work / f"{name}.o", src / f"{name}.s", cwd=work)
+    _run("ld65", "-C", src / "lorom.cfg", "-o", work / "rom", work / f"{name}.o", cwd=work)
     rom = bytearray((work / "rom").read_bytes())
     # Header at $00:FFC0 = file offset 0x7FC0: the checksum is the 16-bit sum of every byte,
     # taken with complement $FFFF and checksum $0000 in place (their bytes then add to 0x1FE).
@@ -352,6 +352,7 @@ class TilesRom:
         core: Libretro core that runs it.
         extension: File extension the core accepts for it.
         sprite_tile: Tile id of the moving sprite.
+        tile_mask: The bits of ``row * 9 + col`` the map keeps (``map_tile``).
         offsets: Name -> SYSTEM_RAM offset of a one-byte shadow the ROM keeps
             (``scx``, ``scy``, ``sprite_x``, ``sprite_y``; sprite positions in the
             console's own OAM coordinates).
@@ -365,10 +366,11 @@ class TilesRom:
     sprite_tile: int
     offsets: Mapping[str, int]
     notes: str = ""
+    tile_mask: int = 0xFF
 
     def map_tile(self, row: int, col: int) -> int:
         """Return the tile id the ROM wrote at ``(row, col)`` of its background map."""
-        return (row * 9 + col) & 0xFF
+        return (row * 9 + col) & self.tile_mask
 
     def shadow(self, ram: Sequence[int], name: str) -> int:
         """Return one of the ROM's shadow bytes (``offsets``) from a RAM view."""
@@ -403,6 +405,29 @@ TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
                 "Y +1 while A is held (0-239), sprite 0 by the d-pad. Background tiles come "
                 "from the pattern table at $1000 (ids 256-511), the sprite's from $0000."
             ),
+        ),
+        "snes": TilesRom(
+            system="snes",
+            core="snes9x",
+            extension="sfc",
+            sprite_tile=0x42,
+            offsets=MappingProxyType(
+                {
+                    "scx": 0x10,
+                    "scx_high": 0x11,
+                    "scy": 0x12,
+                    "scy_high": 0x13,
+                    "sprite_x": 0x14,
+                    "sprite_y": 0x15,
+                }
+            ),
+            notes=(
+                "Mode 1, a 64x64 BG1 map of 8x8 tiles with ids (row * 9 + col) & $3FF and "
+                "varied palette/flip bits; BG1HOFS +1 every frame, BG1VOFS +1 while A is held "
+                "(both 0-1023); sprite 0 (16x16, name $042) by the d-pad, sprite 1 (8x8, name "
+                "$107) fixed at (200, 150). See testroms/snes_tiles/tiles.s."
+            ),
+            tile_mask=0x3FF,
         ),
     }
 )
@@ -457,7 +482,14 @@ def _build_nes_tiles(src: Path, work: Path) -> bytes:
     return (work / "rom").read_bytes()
 
 
-_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {"nes": _build_nes_tiles}
+def _build_snes_tiles(src: Path, work: Path) -> bytes:
+    return _build_snes(src, work, "tiles")
+
+
+_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {
+    "nes": _build_nes_tiles,
+    "snes": _build_snes_tiles,
+}
 
 
 def hold(emu: Any, port: int, *buttons: int) -> None:
