@@ -98,9 +98,11 @@ class Marks:
         self.names: list[str] = []
 
     def start(self) -> None:
+        """Turn instrumentation on (it is off from the process's start)."""
         self.lib.mark_start()
 
     def piece(self, name: str, fn: Callable[[int], Any]) -> None:
+        """Count ``fn(i)`` for i in range(n) alone, dumped under ``name``."""
         n = self.n
         self.lib.mark_zero()
         for i in range(n):
@@ -127,7 +129,7 @@ def run_ours(marks: Marks, game: str, obs: str, frameskip: int) -> None:
     )
     env.reset(seed=SEED)
     agents = env.possible_agents
-    k = int(env.action_space(agents[0]).n)
+    k = int(env.action_space(agents[0]).n)  # type: ignore[attr-defined]
     rows = np.random.default_rng(SEED).integers(0, k, (TABLE, len(agents))).tolist()
     table = [dict(zip(agents, r, strict=True)) for r in rows]
     mask = TABLE - 1
@@ -194,7 +196,7 @@ def run_retro(marks: Marks, game: str, obs: str, tmp: Path) -> None:
 
 def inner(args: argparse.Namespace) -> None:
     marks = Marks(args.marker, args.steps)
-    _, who, game, *rest = ["", *args.inner.split("-")]
+    who, game, *rest = str(args.inner).split("-")
     with tempfile.TemporaryDirectory(prefix="pettingretro-instr-") as tmp:
         if who == "ours":
             run_ours(marks, game, rest[0], int(rest[1]))

@@ -1359,7 +1359,9 @@ class VariableProgram:
                 v.shift[j] = unit & ((1 << 64) - 1)
         self._n = n
         self._out = ffi.from_buffer("int64_t[]", out, require_writable=True)
-        self._prev = ffi.NULL if prev is None else ffi.from_buffer("int64_t[]", prev, require_writable=True)
+        self._prev = (
+            ffi.NULL if prev is None else ffi.from_buffer("int64_t[]", prev, require_writable=True)
+        )
         self.out, self.prev = out, prev
 
     def run(self) -> None:
@@ -1400,7 +1402,9 @@ class TermProgram:
         ops = set(TERM_OPS.values())
         for i, (var, target, delta, op, ref, reward, penalty) in enumerate(terms):
             if not 0 <= var < len(values) or target < -1 or (op != -1 and op not in ops):
-                raise ValueError(f"term {i}: variable {var}, target {target} or op {op} out of range")
+                raise ValueError(
+                    f"term {i}: variable {var}, target {target} or op {op} out of range"
+                )
             if not _INT64_MIN <= ref <= _INT64_MAX:
                 raise ValueError(f"term {i}: reference {ref} does not fit 64 bits")
             t = self._terms[i]

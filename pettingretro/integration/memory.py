@@ -468,7 +468,7 @@ class Variable:
 
 
 class Reader:
-    """Reads many variables at once, with a few numpy operations and no per-variable Python.
+    """Reads many variables at once: in C over an address space, else with a few numpy operations.
 
     Args:
         variables: the variables to read, by name.
@@ -605,7 +605,8 @@ class Reader:
             return np.zeros(0, np.int64)
         if self._native is not None:
             self._native.run()
-            return self._native.out.copy()
+            out: npt.NDArray[np.int64] = self._native.out.copy()
+            return out
         raw = self._gather(memory)
         if self._single:
             vals = _BYTE_VALUES_FLAT.take(self._row + raw)

@@ -66,7 +66,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pettingretro.errors import ScenarioError, ScriptError
-
 from pettingretro.host import TERM_OPS, TermProgram
 
 if TYPE_CHECKING:
@@ -821,9 +820,7 @@ class ScenarioEvaluator:
             if not all(add(t, p) for t in spec.terms):
                 return None
             per_frame[p] = spec.per_frame
-        return TermProgram(
-            terms, values, prev, per_frame, scen.done.condition == "all", rewards
-        )
+        return TermProgram(terms, values, prev, per_frame, scen.done.condition == "all", rewards)
 
     def _evaluate(
         self, values: Mapping[str, int], deltas: Mapping[str, int], frames: int

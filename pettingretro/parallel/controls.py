@@ -141,7 +141,7 @@ class Controls:
     ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index (array or list)."""
         if self._joint is not None:
-            rows = action_index if type(action_index) is list else action_index.tolist()
+            rows = action_index if isinstance(action_index, list) else action_index.tolist()
             code = sum(map(operator.mul, rows, self._stride_list))
             return self._joint_rows[0][code], self._joint_rows[1][code]
         masks = np.bitwise_or.reduce(self.masks[self._rows, action_index], axis=0)

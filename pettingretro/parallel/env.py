@@ -492,6 +492,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
         self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._prev_rows: list[int] | None = None
         self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
         self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
         self._cycles = 0
@@ -911,6 +912,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             o.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
         self._prev[:] = self._noop_row
+        self._prev_rows = None
         self._held[:] = 0
         if self.action_scheme is not None:
             masks, deltas = np.zeros(MAX_PORTS, np.uint16), self._no_deltas
@@ -973,26 +975,35 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ValueError: an unknown agent, or an action outside the agent's space.
             EnvStateError: stepping before reset() or after every agent finished.
         """
-        self._live()
+        emu = self.emu
+        if emu is None or emu.closed:
+            emu = self._live()  # raises
         if self._needs_reset:
             raise EnvStateError(
                 "step() before reset(): call reset() first"
                 if self._obs is None
                 else "every agent has finished: call reset() to start a new episode"
             )
-        if not self._busy.acquire(blocking=False):
+        if not self._busy.acquire(False):
             raise EmulatorBusyError(
                 f"two threads stepped this {self.metadata['name']} env at once; give each thread its own env"
             )
         try:
+            # the three public phases, inlined: the same work without their repeated checks
             if self.action_scheme is None and self.repeat_action_probability == 0.0:
                 rows = self._action_rows(actions)
-                self._prev[:] = rows
+                self._prev_rows = rows  # self._prev catches up when inputs() needs it
                 masks, deltas = self.controls.apply(rows)
             else:
                 masks, deltas = self.inputs(self.check_actions(actions))
-            self._obs = obs = self._emulate(masks, deltas, self.frameskip)
-            return self.outcome(obs)
+            frames = self.frameskip
+            if self.paddle_center is not None and deltas is not self._last_deltas:
+                emu.paddles_move(deltas)
+                self._last_deltas = deltas
+            for o in self.observers:
+                o.on_frames(masks, deltas, frames)
+            self._obs = obs = self._step_emulator(masks, frames)
+            return self._outcome(emu, obs)
         finally:
             self._busy.release()
 
@@ -1097,6 +1108,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
+        if self._prev_rows is not None:  # step()'s own path left the last actions as a list
+            self._prev[:] = self._prev_rows
+            self._prev_rows = None
         if self.repeat_action_probability > 0.0:
             sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
             for agent in self.agents:
@@ -1154,7 +1168,17 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
         The last third of :meth:`step`: ``obs`` is the observation the emulation produced.
         """
-        emu = self._live()
+        return self._outcome(self._live(), obs)
+
+    def _outcome(
+        self, emu: EmulatorLike, obs: npt.NDArray[np.uint8]
+    ) -> tuple[
+        dict[str, npt.NDArray[np.uint8]],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
         self._obs = obs
         self._cycles += 1
         live = self.agents
@@ -1191,7 +1215,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         # rewards are numpy floats, as PettingZoo's Atari envs give (iterating the array)
         index = self._index
         rew: dict[str, float] = (
-            dict(zip(live, rewards)) if len(live) == n else {a: rewards[index[a]] for a in live}
+            dict(zip(live, rewards, strict=True))
+            if len(live) == n
+            else {a: rewards[index[a]] for a in live}
         )
         # the game's data.json variables, as stable-retro's info, then what the rules add
         report = self.report_variables
@@ -1220,7 +1246,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                     self._observer_error = e
         if self.render_mode == "human":
             self.render()
-        return self._per_agent(obs, live), rew, term, trunc, infos
+        per_agent = dict.fromkeys(live, obs) if self.crops is None else self._per_agent(obs, live)
+        return per_agent, rew, term, trunc, infos
 
     def _per_agent(
         self, obs: npt.NDArray[np.uint8], agents: list[str]

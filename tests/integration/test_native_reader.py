@@ -127,8 +127,14 @@ def test_plain_scenarios_weigh_as_the_python_evaluator() -> None:
         prog = ev.program(names, values, prev, rewards)
         assert prog is not None
         for _ in range(6):
-            values[:] = [int(rng.choice(edge)) if rng.random() < 0.4 else int(x) for x in rng.integers(-300, 300, len(names))]
-            prev[:] = [int(rng.choice(edge)) if rng.random() < 0.4 else int(x) for x in rng.integers(-300, 300, len(names))]
+            values[:] = [
+                int(rng.choice(edge)) if rng.random() < 0.4 else int(x)
+                for x in rng.integers(-300, 300, len(names))
+            ]
+            prev[:] = [
+                int(rng.choice(edge)) if rng.random() < 0.4 else int(x)
+                for x in rng.integers(-300, 300, len(names))
+            ]
             frames = int(rng.integers(1, 5))
             cur = dict(zip(names, values.tolist(), strict=True))
             old = dict(zip(names, prev.tolist(), strict=True))
