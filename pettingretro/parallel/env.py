@@ -491,7 +491,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
-        self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._prev_arr = np.full(self.num_players, self._noop_row, np.intp)
         self._prev_rows: list[int] | None = None
         self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
         self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
@@ -1036,6 +1036,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             idx[i] = self.check_action(agent, action)
         return idx
 
+    @property
+    def _prev(self) -> npt.NDArray[np.intp]:
+        """Each agent's last action row (step()'s own path leaves it as a list until read)."""
+        if self._prev_rows is not None:
+            self._prev_arr[:] = self._prev_rows
+            self._prev_rows = None
+        return self._prev_arr
+
     def _action_rows(self, actions: Mapping[str, Any]) -> list[int]:
         """:meth:`check_actions` for Discrete spaces, as a list (step's own, cheaper path)."""
         if type(actions) is not dict and not isinstance(actions, Mapping):
@@ -1108,9 +1116,6 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise ValueError(
                 f"actions must be a dict of agent -> action, got {type(actions).__name__}"
             )
-        if self._prev_rows is not None:  # step()'s own path left the last actions as a list
-            self._prev[:] = self._prev_rows
-            self._prev_rows = None
         if self.repeat_action_probability > 0.0:
             sticky = self.np_random.random(self.num_players) < self.repeat_action_probability
             for agent in self.agents:
