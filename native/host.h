@@ -227,4 +227,53 @@ int pr_option_set(pr_emu *e, const char *key, const char *value);
  * them after a call returned PR_LOG_PENDING. Returns 1 when a message was popped. */
 int pr_log_pop(pr_emu *e, int *level, char *buf, size_t cap);
 
+/* Integration variables (native/memory.c): typed reads of memory blocks and the scenario's plain
+ * reward and done terms, run once per step with no per-variable Python. A pr_var says where each
+ * byte of one variable lies (block, index: Python checks them against the blocks' sizes once)
+ * and what one unit of it is worth (shift, in two's-complement 64-bit arithmetic as
+ * stable-retro's DataType::decode); kind 0 takes a byte as it is, 1 as two BCD digits, 2 as its
+ * low nibble's digit; sext = 64 - 8 * width for signed types (else 0); mask is ANDed last.
+ * pr_read_vars copies out[] to prev[] (when prev is not NULL), then decodes every variable into
+ * out[]. A pr_term measures values[var] (delta: values[var] - prev[var], exactly), applies op
+ * (PR_OP_*, or -1 for none) with reference, and adds value * reward (> 0) or value * penalty
+ * (< 0) to rewards[target], or (target -1) is one of the done condition's terms: any (done_all 0)
+ * or all of them holding (> 0). rewards[p] starts at per_frame[p] * frames. Returns done (0/1). */
+enum {
+    PR_OP_EQUAL = 0,
+    PR_OP_NEGATIVE_EQUAL = 1,
+    PR_OP_NOT_EQUAL = 2,
+    PR_OP_LESS_THAN = 3,
+    PR_OP_GREATER_THAN = 4,
+    PR_OP_LESS_OR_EQUAL = 5,
+    PR_OP_GREATER_OR_EQUAL = 6,
+    PR_OP_NONZERO = 7,
+    PR_OP_ZERO = 8,
+    PR_OP_POSITIVE = 9,
+    PR_OP_NEGATIVE = 10,
+    PR_OP_SIGN = 11
+};
+struct pr_var {
+    int32_t block;
+    int32_t width;
+    int32_t kind;
+    int32_t sext;
+    int64_t mask;
+    uint32_t index[8];
+    uint64_t shift[8];
+};
+struct pr_term {
+    int32_t var;
+    int32_t target;
+    int32_t delta;
+    int32_t op;
+    int64_t reference;
+    double reward;
+    double penalty;
+};
+void pr_read_vars(const struct pr_var *vars, size_t n, uint8_t *const *blocks, int64_t *out,
+                  int64_t *prev);
+int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
+                   const int64_t *prev, int done_all, const double *per_frame, unsigned players,
+                   unsigned frames, double *rewards);
+
 #endif

@@ -32,6 +32,8 @@ __all__ = [
     "OptionInfo",
     "Pool",
     "SystemInfo",
+    "TermProgram",
+    "VariableProgram",
     "core_info",
     "step_many",
     "step_many_into",
@@ -1287,3 +1289,148 @@ def step_many_into(
     else:
         rc = lib.pr_step_many_obs(handles, n, b, count, nthreads, rcs, spec)
     _batch_result(emulators, rc, rcs, p, "step_many_into")
+
+
+# ---------------------------------------------------------------------------- integration variables
+
+#: The scenario ops C evaluates, by name (host.h's PR_OP_*).
+TERM_OPS = {
+    "equal": lib.PR_OP_EQUAL,
+    "negative-equal": lib.PR_OP_NEGATIVE_EQUAL,
+    "not-equal": lib.PR_OP_NOT_EQUAL,
+    "less-than": lib.PR_OP_LESS_THAN,
+    "greater-than": lib.PR_OP_GREATER_THAN,
+    "less-or-equal": lib.PR_OP_LESS_OR_EQUAL,
+    "greater-or-equal": lib.PR_OP_GREATER_OR_EQUAL,
+    "nonzero": lib.PR_OP_NONZERO,
+    "zero": lib.PR_OP_ZERO,
+    "positive": lib.PR_OP_POSITIVE,
+    "negative": lib.PR_OP_NEGATIVE,
+    "sign": lib.PR_OP_SIGN,
+}
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class VariableProgram:
+    """Typed variables decoded from live memory blocks in one C call (``pr_read_vars``).
+
+    Args:
+        blocks: the memory blocks (1-D uint8 arrays, kept alive and read live).
+        rows: per variable ``(block, indices, shifts, kind, sext, mask)``: the RAM index of each
+            byte position, what one unit of that byte is worth (as a 64-bit pattern), kind 0 raw,
+            1 BCD, 2 low-nibble BCD, ``sext`` 64 - 8 * width for signed types, ``mask`` as int64.
+        out: where :meth:`run` writes the values (int64, one per row).
+        prev: where :meth:`run` first moves the previous values (int64), or None.
+
+    Raises:
+        ValueError: a row lies outside its block, or the arrays do not fit.
+    """
+
+    def __init__(
+        self,
+        blocks: Sequence[npt.NDArray[np.uint8]],
+        rows: Sequence[tuple[int, Sequence[int], Sequence[int], int, int, int]],
+        out: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        n = len(rows)
+        for arr in (out,) if prev is None else (out, prev):
+            if arr.dtype != np.int64 or arr.shape != (n,) or not arr.flags.c_contiguous:
+                raise ValueError(f"out and prev must be contiguous int64 arrays of {n} values")
+        self._keep = [np.ascontiguousarray(b).reshape(-1).view(np.uint8) for b in blocks]
+        self._blocks = ffi.new("uint8_t *[]", max(1, len(self._keep)))
+        self._bufs = [ffi.from_buffer("uint8_t[]", b) for b in self._keep]
+        for i, buf in enumerate(self._bufs):
+            self._blocks[i] = buf
+        self._vars = ffi.new("struct pr_var[]", max(1, n))
+        for i, (block, index, shift, kind, sext, mask) in enumerate(rows):
+            if not 0 <= block < len(self._keep) or not 1 <= len(index) <= 8:
+                raise ValueError(f"variable {i}: block {block} or width {len(index)} out of range")
+            size = len(self._keep[block])
+            if len(shift) != len(index) or any(not 0 <= j < size for j in index):
+                raise ValueError(f"variable {i}: indices {list(index)} outside a block of {size}")
+            if kind not in (0, 1, 2) or not 0 <= sext < 64 or not _INT64_MIN <= mask <= _INT64_MAX:
+                raise ValueError(f"variable {i}: kind {kind}, sext {sext} or mask out of range")
+            v = self._vars[i]
+            v.block, v.width, v.kind, v.sext, v.mask = block, len(index), kind, sext, mask
+            for j, (at, unit) in enumerate(zip(index, shift, strict=True)):
+                v.index[j] = at
+                v.shift[j] = unit & ((1 << 64) - 1)
+        self._n = n
+        self._out = ffi.from_buffer("int64_t[]", out, require_writable=True)
+        self._prev = (
+            ffi.NULL if prev is None else ffi.from_buffer("int64_t[]", prev, require_writable=True)
+        )
+        self.out, self.prev = out, prev
+
+    def run(self) -> None:
+        """Move ``out`` to ``prev`` (when given), then decode every variable into ``out``."""
+        lib.pr_read_vars(self._vars, self._n, self._blocks, self._out, self._prev)
+
+
+class TermProgram:
+    """A scenario's plain reward and done terms weighed in one C call (``pr_weigh_terms``).
+
+    Args:
+        terms: per term ``(variable, target, delta, op, reference, reward, penalty)``: the
+            index into ``values``, a player (or -1 for a done term), the measurement, a
+            :data:`TERM_OPS` value or -1, and the weights.
+        values: the current values (int64), read live at each :meth:`run`.
+        prev: the previous step's values (int64).
+        per_frame: each player's reward per frame.
+        done_all: the done terms must all hold (else any).
+        rewards: where :meth:`run` writes each player's reward (float64, one per player).
+
+    Raises:
+        ValueError: a term names a variable, player or op out of range.
+    """
+
+    def __init__(
+        self,
+        terms: Sequence[tuple[int, int, bool, int, int, float, float]],
+        values: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64],
+        per_frame: Sequence[float],
+        done_all: bool,
+        rewards: npt.NDArray[np.float64],
+    ) -> None:
+        players = len(rewards)
+        if len(per_frame) != players or rewards.dtype != np.float64:
+            raise ValueError("rewards must be float64, one per player, as per_frame is")
+        self._terms = ffi.new("struct pr_term[]", max(1, len(terms)))
+        ops = set(TERM_OPS.values())
+        for i, (var, target, delta, op, ref, reward, penalty) in enumerate(terms):
+            if not 0 <= var < len(values) or target < -1 or (op != -1 and op not in ops):
+                raise ValueError(
+                    f"term {i}: variable {var}, target {target} or op {op} out of range"
+                )
+            if not _INT64_MIN <= ref <= _INT64_MAX:
+                raise ValueError(f"term {i}: reference {ref} does not fit 64 bits")
+            t = self._terms[i]
+            t.var, t.target, t.delta, t.op = var, target, int(delta), op
+            t.reference, t.reward, t.penalty = ref, reward, penalty
+        self._n = len(terms)
+        self._keep = (values, prev, rewards)
+        self._values = ffi.from_buffer("int64_t[]", values)
+        self._prevp = ffi.from_buffer("int64_t[]", prev)
+        self._rewards = ffi.from_buffer("double[]", rewards, require_writable=True)
+        self._per_frame = ffi.new("double[]", [float(x) for x in per_frame] or [0.0])
+        self._done_all = int(bool(done_all))
+        self._players = players
+
+    def run(self, frames: int) -> bool:
+        """Each player's reward into ``rewards`` for ``frames`` frames; whether the done terms hold."""
+        return bool(
+            lib.pr_weigh_terms(
+                self._terms,
+                self._n,
+                self._values,
+                self._prevp,
+                self._done_all,
+                self._per_frame,
+                self._players,
+                frames,
+                self._rewards,
+            )
+        )
