@@ -498,7 +498,16 @@ def _build_genesis_tiles(src: Path, work: Path) -> bytes:
         src / "tiles.s",
         cwd=work,
     )
-    _run("m68k-linux-gnu-ld", "-Ttext=0", "-e", "start", "-o", work / "tiles.elf", work / "tiles.o", cwd=work)
+    _run(
+        "m68k-linux-gnu-ld",
+        "-Ttext=0",
+        "-e",
+        "start",
+        "-o",
+        work / "tiles.elf",
+        work / "tiles.o",
+        cwd=work,
+    )
     _run("m68k-linux-gnu-objcopy", "-O", "binary", work / "tiles.elf", work / "rom", cwd=work)
     rom = bytearray((work / "rom").read_bytes())
     rom.extend(bytes(0x10000 - len(rom)))  # 64 KiB, as the header's ROM end ($1A4) says

@@ -25,7 +25,15 @@ import numpy.typing as npt
 from pettingretro import errors
 from pettingretro.host import EmulatorLike
 
-__all__ = ["BLANK", "COLS", "GenesisTiles", "GenesisVideo", "decode_tiles", "rgb_of"]
+__all__ = [
+    "BLANK",
+    "COLS",
+    "STATE_LAYOUT",
+    "GenesisTiles",
+    "GenesisVideo",
+    "decode_tiles",
+    "rgb_of",
+]
 
 COLS = 40  # the H40 screen's 320 pixels; H32's 256 fill columns 0-31
 BLANK = 2048  # the id of a cell the active display does not cover, or of a blanked display
@@ -42,6 +50,16 @@ _CRAM = _VRAM + 0x10000
 _VSRAM = _CRAM + 0x80
 _REG = _VSRAM + 0x80
 _END = _REG + 0x20
+
+#: Where each block the reader uses starts in a Mega Drive state: (offset, size).
+STATE_LAYOUT = {
+    "io_reg": (_IO, 0x10),
+    "sat": (_SAT, 0x400),
+    "vram": (_VRAM, 0x10000),
+    "cram": (_CRAM, 0x80),
+    "vsram": (_VSRAM, 0x80),
+    "reg": (_REG, 0x20),
+}
 
 # register 16's size codes, as genesis_plus_gx draws them: row stride shift (bytes = 1 <<
 # shift), columns mask, line mask (code 2 is "invalid" on hardware; these are its values)

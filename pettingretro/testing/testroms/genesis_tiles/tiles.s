@@ -95,11 +95,11 @@ start:
 2:      move.w (a2)+, (a1)
         dbra d1, 2b
 
-        lea 0xFF0000, a2        | shadows: zero, sprite at screen (100, 80)
+        lea 0xFF0000, a2        | shadows: zero, sprite at screen (140, 80)
         moveq #15, d1
 3:      clr.l (a2)+
         dbra d1, 3b
-        move.w #128 + 100, SPX
+        move.w #128 + 140, SPX
         move.w #128 + 80, SPY
 
         vram_write 0x0000       | VRAM: all zero (blank tile 0, plane B, sprite table)
