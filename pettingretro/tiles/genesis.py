@@ -17,6 +17,7 @@ are numbered down each column, then across.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,9 @@ STATE_LAYOUT = {
 _ROW_SHIFT = (6, 7, 0, 8)
 _COL_MASK = (0x1F, 0x3F, 0x1F, 0x7F)
 _LINE_MASK = (0xFF, 0x1FF, 0x2FF, 0x3FF)
+
+_Table = npt.NDArray[np.int64]
+_TWO_WORDS = struct.Struct("<2H")  # two host-order (little-endian) words
 
 _SYSTEMS_NOT_DECODED = {
     ".sms": "Master System",
@@ -222,6 +226,7 @@ class GenesisTiles:
         self._find(emu.save_state())
         self._r = np.arange(30)
         self._c = np.arange(COLS)
+        self._cache: dict[tuple[int, int, int], tuple[_Table, _Table]] = {}
 
     def _find(self, state: bytes) -> None:
         if len(state) < _END or not state.startswith(_SIGNATURE):
@@ -231,20 +236,28 @@ class GenesisTiles:
                 "Genesis tiles need genesis_plus_gx's state layout"
             )
         self._state_size = len(state)
+        # one buffer for every step's state: a fresh 1 MiB one per step costs page faults
+        self._buf = np.empty(len(state), np.uint8)
+        self._mem = self._buf.data
         self.pal = bool(state[_IO] & 0x40)  # the version register: bit 6 set on PAL
         self.rows = 30 if self.pal else 28
 
-    def _state(self) -> bytes:
-        state = self._emu.save_state()
-        if len(state) != self._state_size:
-            self._find(state)
-        return state
+    def _state(self) -> memoryview:
+        """The current state, in the reader's own buffer (valid until the next call)."""
+        try:
+            size = self._emu.save_state_into(self._buf)
+        except errors.StateError:  # the state outgrew the buffer
+            size = -1
+        if size != self._state_size:
+            self._find(self._emu.save_state())
+            size = self._emu.save_state_into(self._buf)
+        return self._mem[:size]
 
     def video(self) -> GenesisVideo:
-        """Read the current frame's VDP memory and registers (one save state)."""
-        return self._video_of(self._state())
+        """Read the current frame's VDP memory and registers (one save state, copied)."""
+        return self._video_of(bytes(self._state()))
 
-    def _video_of(self, state: bytes) -> GenesisVideo:
+    def _video_of(self, state: bytes | memoryview) -> GenesisVideo:
         return GenesisVideo(
             vram=np.frombuffer(state, "<u2", 0x8000, _VRAM),
             cram=np.frombuffer(state, "<u2", 64, _CRAM),
@@ -256,8 +269,10 @@ class GenesisTiles:
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """Return the current screen's (rows, 40) tile ids, written into ``out`` if given."""
-        video = self.video()
-        reg = video.reg
+        # the hot path: one state, one add and one take through cached tables, the window
+        # only where it shows, a Python loop over the linked sprites
+        state = self._state()
+        reg = bytes(state[_REG : _REG + 0x20])
         if out is None:
             out = np.empty((self.rows, COLS), np.uint16)
         out.fill(BLANK)
@@ -268,14 +283,39 @@ class GenesisTiles:
                 "the game switched the VDP to interlace mode 2 (8x16-pixel cells, as in "
                 "two-player split screens); obs_type='tiles' decodes the 8x8-cell modes only"
             )
-        rows, cols = video.shape
-        rows = min(rows, self.rows)
-        entries, _ = video.plane_cells(rows, cols)
+        h40 = reg[12] & 1
+        rows = 30 if reg[1] & 0x08 and self.pal else 28
+        cols = 40 if h40 else 32
+        row_at, col_at = self._tables(reg[16], rows, cols)
+        hscb = _VRAM + ((reg[13] << 10) & 0xFC00)
+        vs = state[_VSRAM] | state[_VSRAM + 1] << 8
+        hs = state[hscb] | state[hscb + 1] << 8
+        first_row = (vs & _LINE_MASK[(reg[16] >> 4) & 3]) >> 3
+        first_col = (-hs >> 3) & _COL_MASK[reg[16] & 3]
+        words = row_at[first_row][:, None] + col_at[first_col]
+        words += ((reg[2] << 10) & 0xE000) >> 1
+        vram = np.frombuffer(state, "<u2", 0x8000, _VRAM)
         view = out[:rows, :cols]
-        view[...] = entries[:rows, :cols] & 0x7FF
-        self._window(video, view)
-        self._sprites(video, view)
+        np.bitwise_and(vram.take(words), 0x7FF, out=view)
+        if reg[17] & 0x9F or reg[18] & 0x9F:
+            self._window(self._video_of(state), view)
+        self._sprites(state, reg, view)
         return out
+
+    def _tables(self, code: int, rows: int, cols: int) -> tuple[_Table, _Table]:
+        """Word offsets into a name table by first cell row and column, for a plane size."""
+        key = (code, rows, cols)
+        tables = self._cache.get(key)
+        if tables is None:
+            shift, col_mask = _ROW_SHIFT[code & 3], _COL_MASK[code & 3]
+            line_mask = _LINE_MASK[(code >> 4) & 3]
+            starts = np.arange((line_mask + 1) >> 3)[:, None] * 8
+            lines = (starts + 8 * np.arange(rows)[None, :]) & line_mask
+            row_at = ((((lines >> 3) << shift) & 0x1FC0) >> 1).astype(np.int64)
+            firsts = np.arange(col_mask + 1)[:, None]
+            col_at = ((firsts + np.arange(cols)[None, :]) & col_mask).astype(np.int64)
+            tables = self._cache[key] = (row_at, col_at)
+        return tables
 
     def _window(self, video: GenesisVideo, view: npt.NDArray[np.uint16]) -> None:
         rows, cols = view.shape
@@ -294,25 +334,23 @@ class GenesisTiles:
         others[whole] = False
         view[others, part] = ids[others, part]
 
-    def _sprites(self, video: GenesisVideo, view: npt.NDArray[np.uint16]) -> None:
+    def _sprites(self, state: memoryview, reg: bytes, view: npt.NDArray[np.uint16]) -> None:
         rows, cols = view.shape
-        sat, vram = video.sat, video.vram
-        table = video.sprite_table >> 1
+        h40 = reg[12] & 1
+        table = _VRAM + ((reg[5] << 9) & (0xFC00 if h40 else 0xFE00))
         drawn = []
         index = 0
-        for _ in range(80 if video.h40 else 64):  # the VDP walks at most this many links
-            y = int(sat[index * 4]) & 0x1FF
-            size_link = int(sat[index * 4 + 1])
-            drawn.append((index, y, size_link))
+        for _ in range(80 if h40 else 64):  # the VDP walks at most this many links
+            y, size_link = _TWO_WORDS.unpack_from(state, _SAT + index * 8)  # its own copy
+            drawn.append((index, y & 0x1FF, size_link))
             index = size_link & 0x7F
             if index == 0:
                 break
         height, width = rows * 8, cols * 8
         for index, y, size_link in reversed(drawn):  # the first in the list wins: draw it last
-            attr = int(vram[table + index * 4 + 2])
-            x = int(vram[table + index * 4 + 3]) & 0x1FF
+            attr, x = _TWO_WORDS.unpack_from(state, table + index * 8 + 4)  # from VRAM
             w, h = ((size_link >> 10) & 3) + 1, ((size_link >> 8) & 3) + 1
-            sx, sy = x - 128, y - 128
+            sx, sy = (x & 0x1FF) - 128, y - 128
             if sx >= width or sy >= height or sx + 8 * w <= 0 or sy + 8 * h <= 0:
                 continue
             base = attr & 0x7FF
