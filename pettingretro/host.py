@@ -850,7 +850,9 @@ class Emulator:
 
         For readers that take a state every step (the tiles observation): a fresh 1 MiB
         buffer per call, as :meth:`save_state` makes, costs more in page faults than the
-        core takes to serialize.
+        core takes to serialize. Bytes of the state the core leaves unwritten (its padding:
+        genesis_plus_gx fills about 150 KiB of its 1 MiB) keep what ``out`` held, where
+        :meth:`save_state` has zeros.
 
         Raises:
             StateError: the core has no save states, or ``out`` is smaller than its state.

@@ -10,8 +10,9 @@ import numpy.typing as npt
 import pytest
 
 import pettingretro
-from pettingretro.errors import TilesError
+from pettingretro.errors import StateError, TilesError
 from pettingretro.host import Button, Emulator
+from pettingretro.isolation import IsolatedEmulator
 from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom, hold
 from pettingretro.tiles import tile_reader
 from pettingretro.tiles.genesis import (
@@ -361,3 +362,26 @@ def test_airstriker_grid_is_stable_shaped_and_in_range() -> None:
     assert len(seen) > 10, "the game's screen changes"
     assert not np.all(grid == BLANK), "and shows tiles"
     env.close()
+
+
+def test_state_into_a_buffer_is_the_state(emu: Emulator) -> None:
+    emu.step(1)
+    state = emu.save_state()
+    buf = np.zeros(len(state) + 5, np.uint8)  # zeroed, as save_state's own buffer is
+    assert emu.save_state_into(buf) == len(state)
+    assert buf[: len(state)].tobytes() == state and np.all(buf[len(state) :] == 0)
+    with pytest.raises(StateError, match=r"cannot hold this core's \d+-byte state"):
+        emu.save_state_into(np.empty(len(state) - 1, np.uint8))
+
+
+def test_tiles_through_an_isolated_emulator(tmp_path: Path) -> None:
+    rom = build_tiles_rom("genesis", tmp_path)
+    with Emulator(ROM.core, rom) as local, IsolatedEmulator(ROM.core, rom) as isolated:
+        here, there = GenesisTiles(local), GenesisTiles(isolated)
+        for frames in (30, 1, 7):
+            local.step(frames)
+            isolated.step(frames)
+            np.testing.assert_array_equal(there.grid(), here.grid())
+        buf = np.empty(len(local.save_state()) - 1, np.uint8)
+        with pytest.raises(StateError, match="cannot hold"):
+            isolated.save_state_into(buf)
