@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pettingzoo.test import parallel_api_test
 
 import pettingretro
 from pettingretro.errors import StateError, TilesError
@@ -343,6 +344,7 @@ def test_tiles_env_on_the_rom(tmp_path: Path) -> None:
         np.testing.assert_array_equal(grid, expected(env.emu))
         np.testing.assert_array_equal(grid, env.game_area("first_0"))
     env.close()
+    parallel_api_test(pettingretro.parallel_env(rom=rom, obs_type="tiles"), num_cycles=100)
 
 
 def test_airstriker_grid_is_stable_shaped_and_in_range() -> None:
