@@ -705,6 +705,17 @@ class IsolatedEmulator:
         data: bytes = self._call(p.SaveState())
         return data
 
+    def save_state_into(self, out: npt.NDArray[np.uint8]) -> int:
+        """Write the serialized state into ``out``; return its length (see Emulator's)."""
+        data = self.save_state()
+        if out.nbytes < len(data):
+            raise errors.StateError(
+                f"a {out.nbytes}-byte buffer cannot hold this core's {len(data)}-byte state; "
+                "pass one at least len(save_state()) bytes long"
+            )
+        out.reshape(-1)[: len(data)] = np.frombuffer(data, np.uint8)
+        return len(data)
+
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
         """Restore a state (see Emulator.load_state); it also becomes the checkpoint.
 

@@ -223,6 +223,9 @@ _PACKAGES = {
     "arm-none-eabi-as": "binutils-arm-none-eabi",
     "arm-none-eabi-ld": "binutils-arm-none-eabi",
     "arm-none-eabi-objcopy": "binutils-arm-none-eabi",
+    "m68k-linux-gnu-as": "binutils-m68k-linux-gnu",
+    "m68k-linux-gnu-ld": "binutils-m68k-linux-gnu",
+    "m68k-linux-gnu-objcopy": "binutils-m68k-linux-gnu",
 }
 
 
@@ -429,6 +432,33 @@ TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
             ),
             tile_mask=0x3FF,
         ),
+        "genesis": TilesRom(
+            system="genesis",
+            core="genesis_plus_gx",
+            extension="md",
+            sprite_tile=0x42,
+            # 68k words at $FF0004...: the core's RAM view holds each as a host-order
+            # (little-endian) word, so a word's low byte comes first
+            offsets=MappingProxyType(
+                {
+                    "scx": 0x04,
+                    "scx_high": 0x05,
+                    "scy": 0x06,
+                    "scy_high": 0x07,
+                    "sprite_x": 0x08,
+                    "sprite_x_high": 0x09,
+                    "sprite_y": 0x0A,
+                    "sprite_y_high": 0x0B,
+                }
+            ),
+            notes=(
+                "A 64x32 plane A whose cell (row, col) names tile 256 + map_tile(row, col) "
+                "with palette (row + col) & 3 and flips (row ^ col) & 3; scroll X +1 every "
+                "frame, Y +1 while B is held (10-bit values); a 3x2-cell sprite (tiles "
+                "$42-$47, column-major) moved by the d-pad, in sprite-table coordinates "
+                "(screen + 128). H40 (320x224)."
+            ),
+        ),
     }
 )
 
@@ -486,9 +516,40 @@ def _build_snes_tiles(src: Path, work: Path) -> bytes:
     return _build_snes(src, work, "tiles")
 
 
+def _build_genesis_tiles(src: Path, work: Path) -> bytes:
+    # '|' starts a comment in m68k GNU as; registers are written without '%'
+    _run(
+        "m68k-linux-gnu-as",
+        "-m68000",
+        "--register-prefix-optional",
+        "-o",
+        work / "tiles.o",
+        src / "tiles.s",
+        cwd=work,
+    )
+    _run(
+        "m68k-linux-gnu-ld",
+        "-Ttext=0",
+        "-e",
+        "start",
+        "-o",
+        work / "tiles.elf",
+        work / "tiles.o",
+        cwd=work,
+    )
+    _run("m68k-linux-gnu-objcopy", "-O", "binary", work / "tiles.elf", work / "rom", cwd=work)
+    rom = bytearray((work / "rom").read_bytes())
+    rom.extend(bytes(0x10000 - len(rom)))  # 64 KiB, as the header's ROM end ($1A4) says
+    # header checksum at $18E: the 16-bit sum of the big-endian words from $200 on
+    total = sum(int.from_bytes(rom[i : i + 2], "big") for i in range(0x200, len(rom), 2))
+    rom[0x18E:0x190] = (total & 0xFFFF).to_bytes(2, "big")
+    return bytes(rom)
+
+
 _TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {
     "nes": _build_nes_tiles,
     "snes": _build_snes_tiles,
+    "genesis": _build_genesis_tiles,
 }
 
 

@@ -657,6 +657,7 @@ CALLS = {
     "memory": lambda e: e.memory("system_ram"),
     "memory_maps": lambda e: e.memory_maps,
     "save_state": lambda e: e.save_state(),
+    "save_state_into": lambda e: e.save_state_into(np.zeros(1 << 20, np.uint8)),
     "load_state": lambda e: e.load_state(b"\0" * 481),
     "reset": lambda e: e.reset(),
     "options": lambda e: e.options,
