@@ -262,11 +262,16 @@ class PceTiles:
         """
         top, _, left, _ = video.display
         y0, x0 = video.byr - top, video.bxr - left
-        entries = self._bat(video.vram, video.mwr, y0 + np.arange(self.rows + 1) * 8,
-                            x0 + np.arange(COLS + 1) * 8)
-        return (entries & 0xFFF).astype(np.uint16), (entries >> 12).astype(np.uint8), (
-            y0 % 8,
-            x0 % 8,
+        entries = self._bat(
+            video.vram, video.mwr, y0 + np.arange(self.rows + 1) * 8, x0 + np.arange(COLS + 1) * 8
+        )
+        return (
+            (entries & 0xFFF).astype(np.uint16),
+            (entries >> 12).astype(np.uint8),
+            (
+                y0 % 8,
+                x0 % 8,
+            ),
         )
 
     @staticmethod
@@ -292,8 +297,9 @@ class PceTiles:
             return out
         top, bottom, left, right = video.display
         lines, pixels = self._lines, self._pixels
-        out[...] = self._bat(video.vram, video.mwr, video.byr + lines - top,
-                             video.bxr + pixels - left)
+        out[...] = self._bat(
+            video.vram, video.mwr, video.byr + lines - top, video.bxr + pixels - left
+        )
         out &= 0xFFF
         outside_rows = (lines < top) | (lines >= bottom)
         outside_cols = (pixels < left) | (pixels >= right)

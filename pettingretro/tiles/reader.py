@@ -1,6 +1,6 @@
 """Which consoles give a tile grid: the reader for an emulator's core, or why there is none.
 
-Sits above the per-console decoders (``gameboy``, ``nes``) and below the env: the env asks
+Sits above the per-console decoders (``gameboy``, ``nes``, ``pce``) and below the env: the env asks
 ``tile_reader(emu)`` once per game and ``reader.grid(out)`` every step.
 """
 
@@ -15,6 +15,7 @@ from pettingretro import errors
 from pettingretro.host import EmulatorLike
 from pettingretro.tiles.gameboy import GameBoyTiles
 from pettingretro.tiles.nes import NesTiles
+from pettingretro.tiles.pce import PceTiles
 
 __all__ = ["UNSUPPORTED", "TileReader", "tile_reader"]
 
@@ -43,14 +44,14 @@ UNSUPPORTED = {
     "Genesis Plus GX": (
         "Genesis Plus GX exposes no VDP memory or registers; not decoded from its state yet"
     ),
-    "Beetle PCE Fast": "mednafen_pce_fast exposes no VDC memory or registers",
     "Stella": "the Atari 2600 has no tile hardware: its screen is drawn line by line",
     "mGBA": "mgba is not decoded yet (Game Boy Advance modes 0-2 have tile maps)",
 }
 
-_READERS: dict[str, type[GameBoyTiles] | type[NesTiles]] = {
+_READERS: dict[str, type[GameBoyTiles] | type[NesTiles] | type[PceTiles]] = {
     "Gambatte": GameBoyTiles,
     "FCEUmm": NesTiles,
+    "Mednafen PCE Fast": PceTiles,  # the stable-retro wheel's and Debian's mednafen_pce_fast
 }
 
 
@@ -73,6 +74,7 @@ def tile_reader(emu: EmulatorLike) -> TileReader:
         why = UNSUPPORTED.get(name, f"core '{name}' is not one the tiles observation decodes")
         raise errors.TilesError(
             f"obs_type='tiles' is not available for this game: {why}. Tiles work on Game Boy "
-            "and Game Boy Color (gambatte) and the NES (fceumm); use obs_type='rgb_image' here"
+            "and Game Boy Color (gambatte), the NES (fceumm) and the PC Engine "
+            "(mednafen_pce_fast); use obs_type='rgb_image' here"
         )
     return reader(emu)

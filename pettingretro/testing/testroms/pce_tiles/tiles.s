@@ -15,7 +15,7 @@
 ;         CR $00C8 (background and sprites on, vblank flag), MWR $0010 (BAT 64 x 32)
 ;   sprite 0   16 x 16, pattern $80, sprite palette 0, moved one pixel per frame by the d-pad
 ;   sprite 1   32 x 32, pattern $84-$87, sprite palette 1, x flipped, fixed at screen
-;              (160, 120)
+;              (160, 120); both in front of the background (attribute bit 7)
 ;   scroll     BXR +1 every frame (0-511), BYR +1 while I is held (0-255)
 ; Shadows in the zero page (base RAM $2000 = SYSTEM_RAM offset 0):
 ;   $2000 pad 1 (as input.s)  $2001 frame (16 bit)  $2003 BXR low  $2004 BXR high
@@ -158,8 +158,8 @@ clear:  sta PAD,x
         st2 #>(160 + 32)
         st1 #$08                ; pattern address $2100 >> 5 = $108
         st2 #$01
-        st1 #$01                ; palette 1, 32 wide ($0100), x flip ($0800), 32 high ($1000)
-        st2 #$19
+        st1 #$81                ; palette 1, in front ($80), 32 wide ($0100), x flip ($0800),
+        st2 #$19                ; 32 high ($1000)
 
         ; VCE: dot clock 0, colour i = (i * 5 + 3) & $1FF
         stz VCE_CR
@@ -313,7 +313,7 @@ sprite0:
         sta a:VDC_DH
         st1 #$00                ; pattern address $2000 >> 5 = $100
         st2 #$01
-        st1 #$00                ; palette 0, 16 x 16, no flip
+        st1 #$80                ; palette 0, in front of the background, 16 x 16, no flip
         st2 #$00
         rts
 
