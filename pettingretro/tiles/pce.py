@@ -196,6 +196,7 @@ class PceTiles:
         self.rows = (height if emu.frame > 0 else 240) // 8
         self._lines = np.arange(self.rows) * 8
         self._pixels = np.arange(COLS) * 8
+        self._cells: dict[tuple[int, int, int], npt.NDArray[np.intp]] = {}
 
     def _find(self, state: bytes) -> None:
         entries = _entries(state)
@@ -287,6 +288,13 @@ class PceTiles:
         cols = (xs >> 3) & ((1 << shift) - 1)
         return vram.take((rows << shift)[:, None] + cols[None, :])
 
+    def _cell_index(self, row: int, col: int, mwr: int) -> npt.NDArray[np.intp]:
+        """VRAM word of the BAT entry under each grid cell, from BAT cell (row, col) on."""
+        shift = _BAT_WIDTH_SHIFT[(mwr >> 4) & 3]
+        rows = (row + np.arange(self.rows)) & (63 if mwr & 0x40 else 31)
+        cols = (col + np.arange(COLS)) & ((1 << shift) - 1)
+        return ((rows << shift)[:, None] + cols[None, :]).astype(np.intp)
+
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """Return the current screen's (rows, 32) tile ids, written into ``out`` if given."""
         video = self._video_of_registers(self._state())
@@ -296,14 +304,18 @@ class PceTiles:
             out.fill(BORDER)
             return out
         top, bottom, left, right = video.display
+        # the BAT cells under the screen depend only on the coarse scroll and the BAT size
+        key = ((video.byr - top) >> 3, (video.bxr - left) >> 3, video.mwr & 0x70)
+        cells = self._cells.get(key)
+        if cells is None:
+            if len(self._cells) >= 4096:
+                self._cells.clear()
+            cells = self._cells[key] = self._cell_index(*key)
+        np.bitwise_and(video.vram.take(cells), 0xFFF, out=out)
         lines, pixels = self._lines, self._pixels
-        out[...] = self._bat(
-            video.vram, video.mwr, video.byr + lines - top, video.bxr + pixels - left
-        )
-        out &= 0xFFF
-        outside_rows = (lines < top) | (lines >= bottom)
-        outside_cols = (pixels < left) | (pixels >= right)
-        if outside_rows.any() or outside_cols.any():
+        if top > 0 or bottom < self.rows * 8 or left > 0 or right < COLS * 8:
+            outside_rows = (lines < top) | (lines >= bottom)
+            outside_cols = (pixels < left) | (pixels >= right)
             out[outside_rows[:, None] | outside_cols[None, :]] = BORDER
         if video.cr & 0x40:
             self._sprites(video, out, (top, bottom, left, right))
@@ -336,33 +348,48 @@ class PceTiles:
     ) -> None:
         top, bottom, left, right = area
         bottom, right = min(bottom, self.rows * 8), min(right, COLS * 8)
+        lo_y, lo_x = max(top, 0), max(left, 0)
         sat = video.sat.astype(np.int64)
         ys = (sat[:, 0] & 0x3FF) - 64 + top  # screen line of each sprite's top
         xs = (sat[:, 1] & 0x3FF) - 32 + left
-        high = np.array(_UNITS_HIGH)[(sat[:, 3] >> 12) & 3] * 16
+        high = _PIXELS_HIGH[(sat[:, 3] >> 12) & 3]
         wide = ((sat[:, 3] >> 8) & 1) * 16 + 16
         shown = np.flatnonzero(
-            (ys < bottom) & (ys + high > max(top, 0)) & (xs < right) & (xs + wide > max(left, 0))
+            (ys < bottom) & (ys + high > lo_y) & (xs < right) & (xs + wide > lo_x)
         )
-        lo_y, lo_x = max(top, 0), max(left, 0)
+        if not len(shown):
+            return
+        flat = out.reshape(-1)
         for i in shown[::-1].tolist():  # the lowest SAT index wins a cell: draw it last
-            flags = int(sat[i, 3])
-            units_y = _UNITS_HIGH[(flags >> 12) & 3]
-            units_x = 2 if flags & 0x100 else 1
-            base = ((int(sat[i, 2]) >> 1) & 0x3FF) & _HEIGHT_MASK[(flags >> 12) & 3]
-            base &= ~(units_x - 1)
-            xflip, yflip = bool(flags & 0x800), bool(flags & 0x8000)
-            for qy in range(2 * units_y):  # 8-line rows of the sprite, top to bottom
-                y = int(ys[i]) + 8 * qy
-                if not lo_y <= y < bottom:
-                    continue
-                unit_y = units_y - 1 - qy // 2 if yflip else qy // 2
-                quarter_y = (qy & 1) ^ yflip
-                for qx in range(2 * units_x):
-                    x = int(xs[i]) + 8 * qx
-                    if not lo_x <= x < right:
-                        continue
-                    unit_x = units_x - 1 - qx // 2 if xflip else qx // 2
-                    pattern = base + unit_x + 2 * unit_y
-                    quarter = 2 * quarter_y + ((qx & 1) ^ xflip)
-                    out[y >> 3, x >> 3] = SPRITE_BASE + 4 * pattern + quarter
+            y, x, address, flags = sat[i].tolist()
+            y, x = y - 64 + top, x - 32 + left
+            shape = (flags >> 8) & 1 | (flags >> 11) & 6 | (flags >> 8) & 8 | (flags >> 11) & 16
+            base = SPRITE_BASE + 4 * ((address >> 1) & 0x3FF & _PATTERN_MASK[shape])
+            for dy, dx, offset in _QUARTERS[shape]:
+                qy, qx = y + dy, x + dx
+                if lo_y <= qy < bottom and lo_x <= qx < right:
+                    flat[(qy >> 3) * COLS + (qx >> 3)] = base + offset
+
+
+def _quarters(shape: int) -> tuple[tuple[int, int, int], ...]:
+    """(dy, dx, id offset) of each 8x8 quarter of a sprite, from its shape bits.
+
+    ``shape`` packs SAT attribute bits: 1 width 32, 2 and 4 the height code (bits 12-13), 8 x flip,
+    16 y flip. The id offset is 4 * (pattern - base pattern) + quarter.
+    """
+    wide, tall, xflip, yflip = shape & 1, (shape >> 1) & 3, (shape >> 3) & 1, (shape >> 4) & 1
+    units_x, units_y = 1 + wide, _UNITS_HIGH[tall]
+    quarters = []
+    for qy in range(2 * units_y):  # 8-line rows of the sprite, top to bottom
+        unit_y = units_y - 1 - qy // 2 if yflip else qy // 2
+        for qx in range(2 * units_x):  # the flips swap units and the quarters within them
+            unit_x = units_x - 1 - qx // 2 if xflip else qx // 2
+            quarter = 2 * ((qy & 1) ^ yflip) + ((qx & 1) ^ xflip)
+            quarters.append((8 * qy, 8 * qx, 4 * (unit_x + 2 * unit_y) + quarter))
+    return tuple(quarters)
+
+
+_QUARTERS = tuple(_quarters(shape) for shape in range(32))
+# pattern number bits a sprite ignores: bit 0 when 32 wide, bit 1 (and 2) when 32 (64) high
+_PATTERN_MASK = tuple(~(shape & 1) & _HEIGHT_MASK[(shape >> 1) & 3] for shape in range(32))
+_PIXELS_HIGH = np.array(_UNITS_HIGH) * 16
