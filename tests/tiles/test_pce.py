@@ -389,3 +389,19 @@ def test_tiles_env_over_the_pce_rom(rom: Path) -> None:
             np.testing.assert_array_equal(grid, expected(env.emu, 30))
     finally:
         env.close()
+
+
+def test_tiles_through_an_isolated_emulator(rom: Path) -> None:
+    isolated = pettingretro.parallel_env(rom=rom, obs_type="tiles", isolate=True)
+    local = pettingretro.parallel_env(rom=rom, obs_type="tiles")
+    try:
+        isolated.reset(seed=0)
+        local.reset(seed=0)
+        for _ in range(30):
+            a, *_ = isolated.step({"first_0": 0})
+            b, *_ = local.step({"first_0": 0})
+            np.testing.assert_array_equal(a["first_0"], b["first_0"])
+        assert (a["first_0"] < SPRITE_BASE).any() and (a["first_0"] >= SPRITE_BASE).any()
+    finally:
+        isolated.close()
+        local.close()
