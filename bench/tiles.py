@@ -33,7 +33,14 @@ from pettingretro.host import Emulator
 from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom
 from pettingretro.tiles import tile_reader
 
-CONSOLES = {"gb": {}, "gb-color": {"color": True}, "nes": {}, "snes": {}, "genesis": {}}
+CONSOLES = {
+    "gb": {},
+    "gb-color": {"color": True},
+    "nes": {},
+    "snes": {},
+    "genesis": {},
+    "pce": {},
+}
 
 
 def seconds_per_step(step: Callable[[], None], seconds: float) -> float:

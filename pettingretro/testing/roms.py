@@ -459,6 +459,30 @@ TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
                 "(screen + 128). H40 (320x224)."
             ),
         ),
+        "pce": TilesRom(
+            system="pce",
+            core="mednafen_pce_fast",
+            extension="pce",
+            sprite_tile=0x80,
+            offsets=MappingProxyType(
+                {
+                    "scx": 0x03,
+                    "scx_high": 0x04,
+                    "scy": 0x05,
+                    "sprite_x": 0x06,
+                    "sprite_x_high": 0x07,
+                    "sprite_y": 0x08,
+                    "sprite_y_high": 0x09,
+                }
+            ),
+            notes=(
+                "A 64x32 BAT of tiles $100 + map_tile(row, col) in palette (row + col) & 3; "
+                "BXR +1 every frame (0-511), BYR +1 while I (A) is held (0-255). Sprite 0 "
+                "(16x16, pattern $80; SAT X = screen x + 32, Y = screen y + 64, 16-bit "
+                "shadows) moves by the d-pad; sprite 1 (32x32, patterns $84-$87, x flipped) "
+                "sits at screen (160, 120)."
+            ),
+        ),
     }
 )
 
@@ -546,10 +570,17 @@ def _build_genesis_tiles(src: Path, work: Path) -> bytes:
     return bytes(rom)
 
 
+def _build_pce_tiles(src: Path, work: Path) -> bytes:
+    _run("ca65", "--cpu", "huc6280", "-o", work / "tiles.o", src / "tiles.s", cwd=work)
+    _run("ld65", "-C", src / "hucard.cfg", "-o", work / "rom", work / "tiles.o", cwd=work)
+    return (work / "rom").read_bytes()
+
+
 _TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {
     "nes": _build_nes_tiles,
     "snes": _build_snes_tiles,
     "genesis": _build_genesis_tiles,
+    "pce": _build_pce_tiles,
 }
 
 
