@@ -143,15 +143,18 @@ static void nes(const uint8_t *st, const struct pr_tiles_spec *s, uint16_t *out)
     unsigned y = ((t >> 11) & 1) * 240 + ((t >> 5) & 31) * 8 + ((t >> 12) & 7) + s->crop_y;
     unsigned top_row = (y >> 3) % 60, left_col = (x >> 3) % 64;
     uint16_t add = ctrl & 0x10 ? 256 : 0;
+    /* the mirroring folds the four logical nametables onto the 2 KiB: a cell's offset there is
+     * a part from its row and one from its column (cols <= 32, checked) */
+    unsigned col_part[32];
+    for (unsigned c = 0; c < cols; c++) {
+        unsigned col = (left_col + c) % 64;
+        col_part[c] = col % 32 + (vertical ? (col / 32) * 0x400 : 0);
+    }
     for (unsigned r = 0; r < rows; r++) {
-        /* the mirroring folds the four logical nametables onto the 2 KiB */
         unsigned row = (top_row + r) % 60;
-        unsigned row_part = (row % 30) * 32 + (vertical ? 0 : (row / 30) * 0x400);
+        const uint8_t *cells = nt + (row % 30) * 32 + (vertical ? 0 : (row / 30) * 0x400);
         uint16_t *line = out + r * cols;
-        for (unsigned c = 0; c < cols; c++) {
-            unsigned col = (left_col + c) % 64;
-            line[c] = (uint16_t)(nt[row_part + col % 32 + (vertical ? (col / 32) * 0x400 : 0)] + add);
-        }
+        for (unsigned c = 0; c < cols; c++) line[c] = (uint16_t)(cells[col_part[c]] + add);
     }
 
     if (!(mask & 0x10)) return;

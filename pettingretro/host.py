@@ -901,14 +901,15 @@ class Emulator:
         Raises:
             TilesError: ``out`` or the layout does not fit (the message says how).
         """
-        e = self._live()
+        e = self._e if not self._closed else self._live()
         rc = lib.pr_tiles(e, layout.spec, layout.grid_buffer(out), layout.cells)
+        if rc == 0:
+            return True
         if rc == lib.PR_TILES_RELAYOUT:
             return False
         if rc == lib.PR_EINVAL:
             raise errors.TilesError(f"{_text(lib.pr_error(e))}; {layout.fix}")
-        if rc:
-            self._check(rc)
+        self._check(rc)
         return True
 
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
@@ -1106,6 +1107,7 @@ class EmulatorLike(Protocol):
 
 
 _TILE_DECODERS = {"gameboy": lib.PR_TILES_GAMEBOY, "nes": lib.PR_TILES_NES}
+_UINT16 = np.dtype(np.uint16)
 
 
 class TileLayout:
@@ -1156,6 +1158,7 @@ class TileLayout:
         self.state_size = state_size
         self.offsets = tuple(offsets)
         self.rows, self.cols, self.cells = rows, cols, rows * cols
+        self._shape = (rows, cols)
         self.fix = f"this layout was found for a {state_size}-byte {decoder} state"
         spec = ffi.new("struct pr_tiles_spec *")
         spec.kind = _TILE_DECODERS[decoder]
@@ -1174,7 +1177,7 @@ class TileLayout:
 
     def grid_buffer(self, out: npt.NDArray[np.uint16]) -> Any:
         """``out`` as the C pointer decoders write to, after checking its shape and type."""
-        if out is self._out and out.shape == (self.rows, self.cols) and out.dtype == np.uint16:
+        if out is self._out and out.shape == self._shape and out.dtype is _UINT16:
             return self._out_c  # the hot path: the env hands the same array every step
         if (
             not isinstance(out, np.ndarray)

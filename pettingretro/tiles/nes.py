@@ -232,15 +232,17 @@ class NesTiles:
         """
         if out is None:
             out = np.empty((self.rows, self.cols), np.uint16)
-        if self._native is None:
+        native = self._native
+        if native is not None and native.tiles_into(self.layout, out):
+            return out  # the hot path: one C call
+        if native is None:
             return self.decode(self._state(), out)
-        for _ in range(2):
-            if self._native.tiles_into(self.layout, out):
-                return out
-            self._find(self._emu.save_state())  # the state's size changed: fields again
-        raise errors.TilesError(
-            "fceumm's state size changes on every read; tiles cannot follow its fields"
-        )
+        self._find(self._emu.save_state())  # the state's size changed: find the fields again
+        if not native.tiles_into(self.layout, out):
+            raise errors.TilesError(
+                "fceumm's state size changes on every read; tiles cannot follow its fields"
+            )
+        return out
 
     def decode(
         self, state: bytes | bytearray | memoryview, out: npt.NDArray[np.uint16] | None = None
