@@ -1162,7 +1162,9 @@ class TileLayout:
         self.fix = f"this layout was found for a {state_size}-byte {decoder} state"
         spec = ffi.new("struct pr_tiles_spec *")
         spec.kind = _TILE_DECODERS[decoder]
-        spec.flags = (lib.PR_TILES_COLOR if color else 0) | (lib.PR_TILES_VERTICAL if vertical else 0)
+        spec.flags = (lib.PR_TILES_COLOR if color else 0) | (
+            lib.PR_TILES_VERTICAL if vertical else 0
+        )
         spec.state_size = state_size
         spec.at[0 : len(offsets)] = list(offsets)
         spec.rows, spec.cols = rows, cols
@@ -1186,9 +1188,7 @@ class TileLayout:
             or not out.flags.c_contiguous
             or not out.flags.writeable
         ):
-            got = (
-                f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
-            )
+            got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
             raise errors.TilesError(
                 f"the grid must be a writable C-contiguous uint16 array of shape "
                 f"({self.rows}, {self.cols}), got {got}: use "
@@ -1215,7 +1215,9 @@ def tiles_from_state(
     if rc == lib.PR_TILES_RELAYOUT:
         return False
     if rc:
-        raise errors.TilesError(f"the {layout.decoder} tile decoder refused the state; {layout.fix}")
+        raise errors.TilesError(
+            f"the {layout.decoder} tile decoder refused the state; {layout.fix}"
+        )
     return True
 
 

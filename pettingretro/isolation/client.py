@@ -711,14 +711,16 @@ class IsolatedEmulator:
         The state still crosses the pipe as bytes: this saves the caller an allocation, not a copy.
         """
         try:
-            view = memoryview(buffer).cast("B")
+            view = (buffer.data if isinstance(buffer, np.ndarray) else memoryview(buffer)).cast("B")
         except TypeError as exc:
             raise TypeError(
                 "save_state_into needs a writable, contiguous buffer (a bytearray or a numpy "
                 f"array), got {type(buffer).__name__}: {exc}"
             ) from None
         if view.readonly:
-            raise TypeError("save_state_into needs a writable buffer (a bytearray or a numpy array)")
+            raise TypeError(
+                "save_state_into needs a writable buffer (a bytearray or a numpy array)"
+            )
         data = self.save_state()
         target = np.frombuffer(view, np.uint8)
         if target.size < len(data):

@@ -50,7 +50,9 @@ CASES = ["gb", "gb-color", "nes-horizontal", "nes-vertical"]
 
 
 @pytest.fixture(scope="module", params=CASES)
-def emu(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def emu(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Emulator]:
     tmp = tmp_path_factory.mktemp(request.param)
     if request.param.startswith("gb"):
         rom, core = gb_rom(tmp, request.param == "gb-color"), TILES_ROMS["gb"].core
@@ -59,6 +61,12 @@ def emu(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     with Emulator(core, rom) as emu:
         emu.step(40)  # past the ROM's VRAM fill
         yield emu
+
+
+def reader_of(emu: Emulator) -> GameBoyTiles | NesTiles:
+    reader = tile_reader(emu)
+    assert isinstance(reader, (GameBoyTiles, NesTiles))
+    return reader
 
 
 def random_buttons(rng: np.random.Generator) -> int:
@@ -89,8 +97,7 @@ def gb_registers(state: bytearray, layout: TileLayout, rng: np.random.Generator)
 
 
 def test_c_grid_is_the_reference_on_every_frame_of_a_long_run(emu: Emulator) -> None:
-    reader = tile_reader(emu)
-    assert isinstance(reader, (GameBoyTiles, NesTiles))
+    reader = reader_of(emu)
     rng = np.random.default_rng(1414)
     grid = np.empty((reader.rows, reader.cols), np.uint16)
     grids = set()
@@ -155,7 +162,9 @@ def test_game_boy_branches_by_hand(tmp_path: Path) -> None:
     vram, high = reader.layout.offsets
     poke(base, vram, np.zeros(0x4000, np.uint8))
     poke(base, high, np.zeros(160, np.uint8))  # every sprite at Y 0: hidden
-    poke(base, vram + 0x1800, np.arange(0x400) % 128)  # map $9800: cell n holds n % 128
+    poke(
+        base, vram + 0x1800, (np.arange(0x400) % 128).astype(np.uint8)
+    )  # map $9800: cell n holds n % 128
     poke(base, vram + 0x1C00, np.full(0x400, 0x80))  # map $9C00: tile $80 everywhere
     base[high + SCY] = base[high + SCX] = 0
 
@@ -250,7 +259,7 @@ def test_nes_crafted_states_reach_every_branch(tmp_path: Path, vertical: bool) -
 def test_the_c_path_reads_the_hosts_buffer_not_save_state(
     emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reader = tile_reader(emu)
+    reader = reader_of(emu)
     emu.step(1)
     expected = reader.reference_grid()
 
@@ -262,8 +271,7 @@ def test_the_c_path_reads_the_hosts_buffer_not_save_state(
 
 
 def test_a_changed_state_size_finds_the_fields_again(emu: Emulator) -> None:
-    reader = tile_reader(emu)
-    assert isinstance(reader, (GameBoyTiles, NesTiles))
+    reader = reader_of(emu)
     emu.step(1)
     size = len(emu.save_state())
     stale = reader.layout
@@ -286,7 +294,7 @@ def test_a_changed_state_size_finds_the_fields_again(emu: Emulator) -> None:
 
 
 def test_bad_grids_and_layouts_are_clear_errors(emu: Emulator) -> None:
-    reader = tile_reader(emu)
+    reader = reader_of(emu)
     rows, cols = reader.rows, reader.cols
     for bad in (
         np.empty((rows, cols), np.int32),
@@ -295,7 +303,7 @@ def test_bad_grids_and_layouts_are_clear_errors(emu: Emulator) -> None:
         np.empty((rows, cols), np.uint16).T.copy(),
     ):
         with pytest.raises(TilesError, match=rf"uint16 array of shape \({rows}, {cols}\)"):
-            reader.grid(bad)
+            reader.grid(bad)  # type: ignore[arg-type]
     frozen = np.empty((rows, cols), np.uint16)
     frozen.flags.writeable = False
     with pytest.raises(TilesError, match="writable"):
@@ -343,7 +351,7 @@ def test_save_state_into_a_callers_buffer(emu: Emulator) -> None:
     with pytest.raises(ValueError, match=rf"allocate bytearray\({len(state)}\)"):
         emu.save_state_into(bytearray(len(state) - 1))
     with pytest.raises(TypeError, match="writable"):
-        emu.save_state_into(state)
+        emu.save_state_into(state)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="contiguous"):
         emu.save_state_into(np.zeros(2 * len(state), np.uint8)[::2])
 
@@ -354,7 +362,7 @@ def test_isolated_emulators_decode_their_states_with_the_same_result(tmp_path: P
         IsolatedEmulator(TILES_ROMS["gb"].core, rom, checkpoint_every=0) as isolated,
         Emulator(TILES_ROMS["gb"].core, rom) as local,
     ):
-        theirs, ours = tile_reader(isolated), tile_reader(local)
+        theirs, ours = GameBoyTiles(isolated), GameBoyTiles(local)
         rng = np.random.default_rng(3)
         for _ in range(60):
             mask = random_buttons(rng)
@@ -370,4 +378,4 @@ def test_isolated_emulators_decode_their_states_with_the_same_result(tmp_path: P
         with pytest.raises(ValueError, match="allocate bytearray"):
             isolated.save_state_into(bytearray(8))
         with pytest.raises(TypeError, match="writable"):
-            isolated.save_state_into(state)
+            isolated.save_state_into(state)  # type: ignore[arg-type]
