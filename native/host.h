@@ -210,6 +210,38 @@ size_t pr_state_size(pr_emu *e);
 int pr_save_state(pr_emu *e, uint8_t *dst, size_t dst_size, size_t *written);
 int pr_load_state(pr_emu *e, const uint8_t *src, size_t size);
 
+/* Tile grids decoded in C from a core's save state (tiles.c): gambatte (Game Boy and Game Boy
+ * Color) and fceumm (NES). Python finds where the fields lie in one state (pettingretro/tiles/)
+ * and passes the offsets, found in a state of state_size bytes, in a pr_tiles_spec:
+ *   PR_TILES_GAMEBOY: at[0] VRAM (16 KiB, both banks), at[1] $FE00-$FFFF (512 bytes);
+ *     flags PR_TILES_COLOR; rows x cols must be 18 x 20.
+ *   PR_TILES_NES: at[0] NTAR (2 KiB), at[1] SPRA (256), at[2] PPUR (4), at[3] TADD (2), at[4]
+ *     XOFF (1); flags PR_TILES_VERTICAL (vertical mirroring); the grid is rows x cols cells of
+ *     the picture cropped by crop_y lines and crop_x columns.
+ * pr_tiles serializes the emulator into a buffer the host owns (made at load, remade only when
+ * the state's size changes) and decodes it into out (rows * cols uint16, row-major); pr_tiles_decode
+ * decodes a state the caller holds. Both return PR_TILES_RELAYOUT, writing nothing, when the
+ * state is not state_size bytes (find the offsets again), PR_EINVAL for a spec that does not fit
+ * the state or out; pr_tiles_check writes why into `why` (NUL-terminated, at most cap bytes) and
+ * returns PR_EINVAL, or returns PR_OK. */
+enum { PR_TILES_GAMEBOY = 1, PR_TILES_NES = 2 };
+enum { PR_TILES_COLOR = 1, PR_TILES_VERTICAL = 2 };
+enum { PR_TILES_FIELDS = 8, PR_TILES_RELAYOUT = 2 };
+struct pr_tiles_spec {
+    int kind;
+    int flags;
+    size_t state_size;
+    size_t at[8];
+    unsigned rows;
+    unsigned cols;
+    unsigned crop_y;
+    unsigned crop_x;
+};
+int pr_tiles_check(const struct pr_tiles_spec *s, size_t size, size_t out_len, char *why, size_t cap);
+int pr_tiles_decode(const uint8_t *state, size_t size, const struct pr_tiles_spec *s, uint16_t *out,
+                    size_t out_len);
+int pr_tiles(pr_emu *e, const struct pr_tiles_spec *s, uint16_t *out, size_t out_len);
+
 /* Information. */
 int pr_get_info(const pr_emu *e, struct pr_info *out);
 

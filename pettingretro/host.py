@@ -34,9 +34,11 @@ __all__ = [
     "SystemInfo",
     "TermProgram",
     "VariableProgram",
+    "TileLayout",
     "core_info",
     "step_many",
     "step_many_into",
+    "tiles_from_state",
 ]
 
 core_log = logging.getLogger("pettingretro.core")
@@ -847,32 +849,70 @@ class Emulator:
         self._check(lib.pr_save_state(e, buf, size, written))
         return bytes(ffi.buffer(buf, written[0]))
 
-    def save_state_into(self, out: npt.NDArray[np.uint8]) -> int:
-        """Write the core's serialized state into ``out`` (no allocation); return its length.
+    def save_state_into(self, buffer: bytearray | memoryview | npt.NDArray[Any]) -> int:
+        """Serialize the core's state into a buffer the caller owns, allocating nothing.
 
-        For readers that take a state every step (the tiles observation): a fresh 1 MiB
-        buffer per call, as :meth:`save_state` makes, costs more in page faults than the
-        core takes to serialize. Bytes of the state the core leaves unwritten (its padding:
-        genesis_plus_gx fills about 150 KiB of its 1 MiB) keep what ``out`` held, where
-        :meth:`save_state` has zeros.
+        Args:
+            buffer: a writable, contiguous buffer (a ``bytearray``, a numpy array) of at least
+                the state's size: ``len(emu.save_state())``, which changes only when a game's
+                cartridge RAM does.
+
+        Returns:
+            The number of bytes written, from the buffer's start.
 
         Raises:
-            StateError: the core has no save states, or ``out`` is smaller than its state.
+            StateError: the buffer is smaller than the state (the message gives the size; a
+                ValueError too), or the core does not save states, or failed to.
+            TypeError: the buffer is read-only or not contiguous.
         """
         e = self._live()
+        try:
+            dst = ffi.from_buffer("uint8_t[]", buffer, require_writable=True)
+        except (TypeError, ValueError, BufferError) as exc:
+            raise TypeError(
+                "save_state_into needs a writable, contiguous buffer (a bytearray or a numpy "
+                f"array), got {type(buffer).__name__}: {exc}"
+            ) from None
         size = int(lib.pr_state_size(e))
         if size == 0:
             raise errors.StateError(
                 f"core '{self.system_info.library_name}' does not support save states"
             )
-        if out.nbytes < size:
+        if len(dst) < size:
             raise errors.StateError(
-                f"a {out.nbytes}-byte buffer cannot hold this core's {size}-byte state; "
-                "pass one at least len(save_state()) bytes long"
+                f"a {len(dst)}-byte buffer cannot hold this core's {size}-byte state "
+                f"('{self.system_info.library_name}'): allocate bytearray({size})"
             )
         written = ffi.new("size_t *")
-        self._check(lib.pr_save_state(e, ffi.from_buffer(out), size, written))
+        self._check(lib.pr_save_state(e, dst, len(dst), written))
         return int(written[0])
+
+    def tiles_into(self, layout: TileLayout, out: npt.NDArray[np.uint16]) -> bool:
+        """Decode a tile grid from the core's state, in C, into ``out`` (``pettingretro.tiles``).
+
+        The state is serialized into a buffer the host keeps, so nothing is allocated.
+
+        Args:
+            layout: where the decoder finds its fields, found in a state of this emulator.
+            out: a (rows, cols) C-contiguous uint16 array that receives the tile ids.
+
+        Returns:
+            False, writing nothing, when the state's size is no longer ``layout.state_size``:
+            find the fields again in a fresh :meth:`save_state` and make a new layout.
+
+        Raises:
+            TilesError: ``out`` or the layout does not fit (the message says how).
+        """
+        e = self._e if not self._closed else self._live()
+        rc = lib.pr_tiles(e, layout.spec, layout.grid_buffer(out), layout.cells)
+        if rc == 0:
+            return True
+        if rc == lib.PR_TILES_RELAYOUT:
+            return False
+        if rc == lib.PR_EINVAL:
+            raise errors.TilesError(f"{_text(lib.pr_error(e))}; {layout.fix}")
+        self._check(rc)
+        return True
 
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
         """Restore a state from :meth:`save_state` (same core, core version and game).
@@ -1055,8 +1095,8 @@ class EmulatorLike(Protocol):
     def save_state(self) -> bytes:
         """The core's serialized state."""
 
-    def save_state_into(self, out: npt.NDArray[np.uint8]) -> int:
-        """Write the serialized state into ``out``; return its length."""
+    def save_state_into(self, buffer: bytearray | memoryview | npt.NDArray[Any]) -> int:
+        """Serialize the core's state into the caller's buffer; returns the bytes written."""
 
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
         """Restore a state from save_state()."""
@@ -1066,6 +1106,121 @@ class EmulatorLike(Protocol):
 
     def close(self) -> None:
         """Unload the game and the core."""
+
+
+_TILE_DECODERS = {"gameboy": lib.PR_TILES_GAMEBOY, "nes": lib.PR_TILES_NES}
+_UINT16 = np.dtype(np.uint16)
+
+
+class TileLayout:
+    """Where a tile decoder in C finds its fields in one core's save state.
+
+    ``pettingretro.tiles`` finds the fields (once per state layout) and reads grids with
+    :meth:`Emulator.tiles_into` in process, or :func:`tiles_from_state` from a state it holds
+    (an isolated emulator's). Decoders: ``"gameboy"`` (gambatte; offsets: VRAM, $FE00-$FFFF;
+    ``color`` for Game Boy Color mode) and ``"nes"`` (fceumm; offsets: NTAR, SPRA, PPUR, TADD,
+    XOFF; ``vertical`` mirroring, ``crop`` = the (top, left) pixels the core crops).
+
+    Args:
+        decoder: ``"gameboy"`` or ``"nes"``.
+        state_size: the size of the state the offsets were found in.
+        offsets: where each field's data starts in that state.
+        rows: the grid's rows.
+        cols: the grid's columns.
+        color: Game Boy Color mode (VRAM bank 1).
+        vertical: the NES cartridge's vertical mirroring.
+        crop: (top, left) pixels of the NES picture the core does not show.
+
+    Raises:
+        TilesError: an unknown decoder, or fields or a grid that do not fit the state.
+    """
+
+    def __init__(
+        self,
+        decoder: str,
+        state_size: int,
+        offsets: Sequence[int],
+        *,
+        rows: int,
+        cols: int,
+        color: bool = False,
+        vertical: bool = False,
+        crop: tuple[int, int] = (0, 0),
+    ) -> None:
+        if decoder not in _TILE_DECODERS:
+            raise errors.TilesError(
+                f"no tile decoder {decoder!r} in C: choose one of {', '.join(_TILE_DECODERS)}"
+            )
+        if len(offsets) > lib.PR_TILES_FIELDS or min((state_size, rows, cols, *crop)) < 0:
+            raise errors.TilesError(
+                f"a tiles layout takes at most {lib.PR_TILES_FIELDS} offsets and sizes >= 0, "
+                f"got {len(offsets)} offsets, size {state_size}, {rows} x {cols}, crop {crop}"
+            )
+        self.decoder = decoder
+        self.state_size = state_size
+        self.offsets = tuple(offsets)
+        self.rows, self.cols, self.cells = rows, cols, rows * cols
+        self._shape = (rows, cols)
+        self.fix = f"this layout was found for a {state_size}-byte {decoder} state"
+        spec = ffi.new("struct pr_tiles_spec *")
+        spec.kind = _TILE_DECODERS[decoder]
+        spec.flags = (lib.PR_TILES_COLOR if color else 0) | (
+            lib.PR_TILES_VERTICAL if vertical else 0
+        )
+        spec.state_size = state_size
+        spec.at[0 : len(offsets)] = list(offsets)
+        spec.rows, spec.cols = rows, cols
+        spec.crop_y, spec.crop_x = crop
+        why = ffi.new("char[]", 256)
+        if lib.pr_tiles_check(spec, state_size, self.cells, why, 256):
+            raise errors.TilesError(f"bad {decoder} tiles layout: {_text(why)}")
+        #: the C struct, passed as is on every read
+        self.spec: Any = spec
+        self._out: npt.NDArray[np.uint16] | None = None
+        self._out_c: Any = None
+
+    def grid_buffer(self, out: npt.NDArray[np.uint16]) -> Any:
+        """``out`` as the C pointer decoders write to, after checking its shape and type."""
+        if out is self._out and out.shape == self._shape and out.dtype is _UINT16:
+            return self._out_c  # the hot path: the env hands the same array every step
+        if (
+            not isinstance(out, np.ndarray)
+            or out.shape != (self.rows, self.cols)
+            or out.dtype != np.uint16
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
+        ):
+            got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
+            raise errors.TilesError(
+                f"the grid must be a writable C-contiguous uint16 array of shape "
+                f"({self.rows}, {self.cols}), got {got}: use "
+                f"np.empty(({self.rows}, {self.cols}), np.uint16)"
+            )
+        self._out, self._out_c = out, ffi.from_buffer("uint16_t[]", out, require_writable=True)
+        return self._out_c
+
+
+def tiles_from_state(
+    state: bytes | bytearray | memoryview, layout: TileLayout, out: npt.NDArray[np.uint16]
+) -> bool:
+    """Decode a tile grid, in C, from a save state the caller holds (see :class:`TileLayout`).
+
+    Returns:
+        False, writing nothing, when ``state`` is not ``layout.state_size`` bytes: find the
+        fields again in it and make a new layout.
+
+    Raises:
+        TilesError: ``out`` does not fit the layout.
+    """
+    src = ffi.from_buffer("uint8_t[]", state)
+    rc = lib.pr_tiles_decode(src, len(src), layout.spec, layout.grid_buffer(out), layout.cells)
+    if rc == lib.PR_TILES_RELAYOUT:
+        return False
+    if rc:
+        raise errors.TilesError(
+            f"the {layout.decoder} tile decoder refused the state; {layout.fix}"
+        )
+    return True
 
 
 def core_info(core: str | os.PathLike[str]) -> SystemInfo:

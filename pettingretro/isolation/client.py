@@ -705,15 +705,30 @@ class IsolatedEmulator:
         data: bytes = self._call(p.SaveState())
         return data
 
-    def save_state_into(self, out: npt.NDArray[np.uint8]) -> int:
-        """Write the serialized state into ``out``; return its length (see Emulator's)."""
-        data = self.save_state()
-        if out.nbytes < len(data):
-            raise errors.StateError(
-                f"a {out.nbytes}-byte buffer cannot hold this core's {len(data)}-byte state; "
-                "pass one at least len(save_state()) bytes long"
+    def save_state_into(self, buffer: bytearray | memoryview | npt.NDArray[Any]) -> int:
+        """Copy the core's state into the caller's buffer (see Emulator.save_state_into).
+
+        The state still crosses the pipe as bytes: this saves the caller an allocation, not a copy.
+        """
+        try:
+            view = (buffer.data if isinstance(buffer, np.ndarray) else memoryview(buffer)).cast("B")
+        except TypeError as exc:
+            raise TypeError(
+                "save_state_into needs a writable, contiguous buffer (a bytearray or a numpy "
+                f"array), got {type(buffer).__name__}: {exc}"
+            ) from None
+        if view.readonly:
+            raise TypeError(
+                "save_state_into needs a writable buffer (a bytearray or a numpy array)"
             )
-        out.reshape(-1)[: len(data)] = np.frombuffer(data, np.uint8)
+        data = self.save_state()
+        target = np.frombuffer(view, np.uint8)
+        if target.size < len(data):
+            raise errors.StateError(
+                f"a {target.size}-byte buffer cannot hold this core's {len(data)}-byte state: "
+                f"allocate bytearray({len(data)})"
+            )
+        target[: len(data)] = np.frombuffer(data, np.uint8)
         return len(data)
 
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
