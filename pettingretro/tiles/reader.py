@@ -17,8 +17,8 @@ from pettingretro.host import EmulatorLike
 from pettingretro.tiles.gameboy import GameBoyTiles
 from pettingretro.tiles.genesis import GenesisTiles
 from pettingretro.tiles.nes import NesTiles
-from pettingretro.tiles.snes import SnesTiles
 from pettingretro.tiles.pce import PceTiles
+from pettingretro.tiles.snes import SnesTiles
 
 __all__ = ["UNSUPPORTED", "TileReader", "tile_reader"]
 
