@@ -163,9 +163,9 @@ def test_observations_made_in_c_equal_those_made_in_numpy() -> None:
     runs = []
     for in_c in (True, False):
         venv = vector_env("pong_v0", 3, num_threads=2, **ATARI_PREPROCESSING)
-        assert venv._into is not None
+        assert venv._prepared is not None
         if not in_c:
-            venv._into = None
+            venv._prepared = None
         trace = [venv.reset(seed=2)[0]]
         trace += [venv.step(act)[0] for act in action_stream(25, 6)]
         runs.append(trace)
