@@ -158,7 +158,10 @@ int pr_pool_step(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons,
  * lays frames out as (channels, height, width) planes one after another, else interleaved, pixel
  * p's channels of frame k at p * pixel_stride + k * channels. Each step shifts every row's stack
  * one frame older and puts the new frame last; a row whose `alive` byte (n x agents; NULL: all
- * alive) is 0 gets a stack of zeros instead. RAM: height 1, width its size, 1 channel, planes. */
+ * alive) is 0 gets a stack of zeros instead. RAM: height 1, width its size, 1 channel, planes.
+ * `direct` (stack 1, a row laid out as the frame itself, no max_pool, no resize): the frame is
+ * made straight in the first live row (row 0 when none is) and copied to the others; `last` is
+ * then not written. */
 struct pr_rows_spec {
     uint8_t *rows;
     size_t game_stride;
@@ -171,6 +174,7 @@ struct pr_rows_spec {
     unsigned channels;
     int planes;
     unsigned pixel_stride;
+    int direct;
 };
 
 /* Batched stepping that also makes each emulator's observation, on the pool threads.

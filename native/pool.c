@@ -139,6 +139,29 @@ static void row_zero(const struct pr_rows_spec *w, uint8_t *r) {
     for (size_t p = 0; p < pixels; p++) memset(r + p * w->pixel_stride, 0, span);
 }
 
+/* `direct` rows: where emulator i's frame is made (its first live row), the others after. */
+static uint8_t *first_row(const struct pr_rows_spec *w, unsigned i) {
+    uint8_t *game = w->rows + (size_t)i * w->game_stride;
+    const uint8_t *alive = w->alive ? w->alive + (size_t)i * w->agents : NULL;
+    for (unsigned a = 0; alive && a < w->agents; a++)
+        if (alive[a]) return game + (size_t)a * w->row_stride;
+    return game;
+}
+
+static void finish_direct(const struct pr_rows_spec *w, unsigned i, const uint8_t *made,
+                          size_t bytes) {
+    uint8_t *game = w->rows + (size_t)i * w->game_stride;
+    const uint8_t *alive = w->alive ? w->alive + (size_t)i * w->agents : NULL;
+    for (unsigned a = 0; a < w->agents; a++) {
+        uint8_t *r = game + (size_t)a * w->row_stride;
+        if (r == made) continue;
+        if (alive && !alive[a])
+            memset(r, 0, bytes);
+        else
+            memcpy(r, made, bytes);
+    }
+}
+
 static int put_rows(pr_emu *e, const struct pr_rows_spec *w, unsigned i, const uint8_t *src,
                     size_t src_bytes) {
     if (src_bytes != (size_t)w->height * w->width * w->channels)
@@ -163,7 +186,9 @@ static int put_rows(pr_emu *e, const struct pr_rows_spec *w, unsigned i, const u
 
 static int step_obs(pr_emu *e, const uint16_t *buttons, unsigned frames,
                     const struct pr_obs_spec *s, unsigned i, uint32_t *acc) {
-    uint8_t *last = s->last + (size_t)i * s->frame_stride;
+    const struct pr_rows_spec *w = s->rows;
+    int direct = w && w->direct;
+    uint8_t *last = direct ? first_row(w, i) : s->last + (size_t)i * s->frame_stride;
     uint8_t *pooled = s->max_pool ? s->pooled + (size_t)i * s->frame_stride : last;
     size_t size = s->frame_stride;
     int rc;
@@ -172,7 +197,16 @@ static int step_obs(pr_emu *e, const uint16_t *buttons, unsigned frames,
         if (rc < 0) return rc;
         int got = gather_ram(e, s, last);
         if (got) return got;
-        if (s->rows && (got = put_rows(e, s->rows, i, last, size))) return got;
+        if (direct)
+            finish_direct(w, i, last, size);
+        else if (w && (got = put_rows(e, w, i, last, size)))
+            return got;
+        return rc;
+    }
+    if (direct) {
+        if ((rc = pr_step(e, buttons, PR_MAX_PORTS, frames, PR_RUN_VIDEO, last, size, s->mode)) < 0)
+            return rc;
+        finish_direct(w, i, last, size);
         return rc;
     }
     if (s->max_pool) {
@@ -337,6 +371,11 @@ static int check_spec(pr_pool *p, unsigned frames, const struct pr_obs_spec *s) 
                              "the observation rows need a buffer, agents, a stack and %u channels", c);
         if (!w->planes && w->pixel_stride < w->stack * c)
             return pool_fail(p, PR_EINVAL, "interleaved rows need a pixel stride >= %u", w->stack * c);
+        if (w->direct && (w->stack != 1 || s->max_pool || s->out_h ||
+                          (size_t)w->height * w->width * c != s->frame_stride ||
+                          w->row_stride < s->frame_stride || (!w->planes && w->pixel_stride != c)))
+            return pool_fail(p, PR_EINVAL,
+                             "direct rows take one frame in its own layout, no max_pool, no resize");
     }
     if (s->max_pool && !s->pooled)
         return pool_fail(p, PR_EINVAL, "max_pool needs a `pooled` buffer");

@@ -1212,6 +1212,9 @@ class PreparedStep:
         frame_shape: ``(height, width, channels)`` of the frame a row takes (after ``resize``).
         planes: frames as (channels, height, width) planes; else interleaved by pixel.
         pixel_stride: interleaved: bytes from one pixel to the next in a row.
+        direct: make each frame straight in its first live row and copy it to the others
+            (``stack`` 1, a row laid out as the frame itself, no ``pooled``, no ``resize``);
+            ``last`` is then not written.
 
     Raises:
         ValueError: buffers of the wrong type, shape or size.
@@ -1237,6 +1240,7 @@ class PreparedStep:
         frame_shape: tuple[int, int, int] | None = None,
         planes: bool = True,
         pixel_stride: int = 0,
+        direct: bool = False,
     ) -> None:
         if mode not in _OBS_MODES:
             raise ValueError(f"mode must be 'rgb', 'gray' or 'ram', got {mode!r}")
@@ -1338,6 +1342,9 @@ class PreparedStep:
                 r.alive = keep[-1]
             r.stack, r.height, r.width, r.channels = stack, h, w, c
             r.planes, r.pixel_stride = int(bool(planes)), int(pixel_stride)
+            if direct and (stack != 1 or pooled is not None or resize is not None):
+                raise ValueError("direct rows take one frame, without pooled or resize")
+            r.direct = int(bool(direct))
             spec.rows = r
         self._spec, self._keep = spec, keep
         self._b = ffi.from_buffer("uint16_t[]", buttons)

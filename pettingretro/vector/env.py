@@ -253,6 +253,9 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 for a in range(na):
                     marks[:, a, a] = 255
         self._single_shape = single_shape
+        # a raw frame is its own row: C makes it there, no copy in between (outcome reads it)
+        self._direct = plain and not max_pool and resize is None
+        self._row_frames = self._rows.reshape(n, na, *raw_shape) if self._direct else self._rows
 
         self.single_observation_space = gymnasium.spaces.Box(0, 255, single_shape, np.uint8)
         self.single_action_space = first.action_space(first.possible_agents[0])
@@ -319,6 +322,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             "frame_shape": self._frame_hwc,
             "planes": not self._interleaved,
             "pixel_stride": self._rows.shape[2] // (h * w) if self._interleaved else 0,
+            "direct": self._direct,
         }
 
     def _plain_actions(self) -> npt.NDArray[np.intp] | None:
@@ -637,7 +641,14 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         """
         if self._prepared is not None:  # one C call: frames, conversion, layout, on the pool
             self._prepared()
-            return self._last
+            if not self._direct:
+                return self._last
+            made: npt.NDArray[np.uint8]
+            if gone is None:
+                made = self._row_frames[:, 0]
+            else:  # made in each game's first live row
+                made = self._row_frames[np.arange(self.num_games), np.argmax(~gone, axis=1)]
+            return made
         k, pool, buttons = self.frameskip, self._pool, self._buttons
         if self._before is not None and k > 1:
             step_many(self._emus, buttons, k - 1, video=True, pool=pool)
