@@ -312,6 +312,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 ram_regions=[(a, size) for a, _, size in GameRam(self._emus[0]).regions],
                 **self._rows_layout(),
             )
+        # each game's frame as outcome() gets it when every agent plays: fixed views, made once
+        self._made: list[npt.NDArray[np.uint8]] | None = None
+        if self._prepared is not None:
+            self._made = list(self._row_frames[:, 0] if self._direct else self._last)
 
     def _rows_layout(self) -> dict[str, Any]:
         h, w, _ = self._frame_hwc
@@ -518,7 +522,9 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             env.before_frames(masks, deltas, k)
 
         last = self._emulate(None if everyone else ~alive)
-        results = [env.outcome(last[g]) for g, env in enumerate(self.envs)]
+        made = self._made if self._prepared is not None else None
+        frames = made if everyone and made is not None else last
+        results = [env.outcome(f) for env, f in zip(self.envs, frames, strict=True)]
         rewards, terms, truncs = self._rewards, self._terms, self._truncs
         terms.fill(False)  # an agent's ending is reported when its game ends (black death)
         truncs.fill(False)
@@ -560,11 +566,11 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         """Rewards and endings of a step where every agent played, as arrays; the infos batched."""
         chain = itertools.chain.from_iterable
         m = self.num_envs
-        if sum(len(r[1]) for r in results) != m:  # a game that started with fewer agents
+        try:
+            rewards = np.fromiter(chain(r[1].values() for r in results), np.float32, m)
+        except ValueError:  # fewer: a game that started with fewer agents than it has
             return self._outcomes_some_left(results)
-        self._rewards.reshape(-1)[:] = np.fromiter(
-            chain(r[1].values() for r in results), np.float32, m
-        )
+        self._rewards.reshape(-1)[:] = rewards
         term = np.fromiter(chain(r[2].values() for r in results), np.bool_, m)
         trunc = np.fromiter(chain(r[3].values() for r in results), np.bool_, m)
         info_rows = list(enumerate(chain(r[4].values() for r in results)))
