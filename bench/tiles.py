@@ -8,21 +8,33 @@ assembled here), one emulator steps one frame at a time in three interleaved set
 * ``rgb``: emulate and have C convert the frame into a preallocated (H, W, 3) array;
 * ``tiles``: emulate without a picture, then decode the tile grid into a preallocated array.
 
-The observation's cost is the setting's time per step minus ``bare``'s; the best of several
-slices of CPU time counts. Target: tiles / rgb < 1 (cheaper). The whole-step ratio is printed
-too, since emulation dominates a step on these small consoles.
+The observation's cost is the setting's time per step minus ``bare``'s; each setting's best
+slice of CPU time counts. The observations cost a few microseconds of a 70-200 us step, so
+the slices are short and many (a busy machine spoils a long slice every time, a short one only
+now and then) and the settings take turns in a rotating order. Target: tiles / rgb < 1
+(cheaper). The whole-step ratio is printed too, since emulation dominates a step on these
+small consoles.
 
-    python bench/tiles.py            # 7 rounds x 0.4 s per setting and console
-    python bench/tiles.py --quick    # 3 rounds x 0.15 s
+    python bench/tiles.py            # 150 rounds x 20 ms per setting and console
+    python bench/tiles.py --quick    # 40 rounds x 10 ms
+    python bench/tiles.py --callgrind  # instructions per step under valgrind instead (a few minutes)
+
+``--callgrind`` runs each setting over the same 300 frames (from one saved state) and counts
+every instruction of the process between two client requests: a count the machine's load
+cannot move, where CPU time on a shared machine moves by more than the observations cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,21 +45,28 @@ from pettingretro.host import Emulator
 from pettingretro.testing.roms import TILES_ROMS, build_tiles_rom
 from pettingretro.tiles import tile_reader
 
-CONSOLES = {"gb": {}, "gb-color": {"color": True}, "nes": {}}
+CONSOLES = {
+    "gb": {},
+    "gb-color": {"color": True},
+    "nes": {},
+    "snes": {},
+    "genesis": {},
+    "pce": {},
+}
 
 
 def seconds_per_step(step: Callable[[], None], seconds: float) -> float:
     n = 0
     t0 = time.process_time()
     while time.process_time() - t0 < seconds:
-        for _ in range(32):
+        for _ in range(16):
             step()
-        n += 32
+        n += 16
     return (time.process_time() - t0) / n
 
 
-def measure(emu: Emulator, rounds: int, seconds: float) -> dict[str, float]:
-    """Best seconds per step of each setting, in interleaved rounds."""
+def settings(emu: Emulator) -> dict[str, Callable[[], None]]:
+    """The three settings' steps, each into its own preallocated observation."""
     reader = tile_reader(emu)
     buttons = np.zeros(emu.num_ports, np.uint16)
     rgb = np.empty((*emu.screen_shape, 3), np.uint8)
@@ -63,35 +82,126 @@ def measure(emu: Emulator, rounds: int, seconds: float) -> dict[str, float]:
         emu.step_into(buttons, 1, None)
         reader.grid(grid)
 
-    settings = {"bare": bare, "rgb": with_rgb, "tiles": with_tiles}
-    best = dict.fromkeys(settings, float("inf"))
-    for _ in range(rounds):
-        for key, fn in settings.items():
+    return {"bare": bare, "rgb": with_rgb, "tiles": with_tiles}
+
+
+def measure(emu: Emulator, rounds: int, seconds: float) -> dict[str, float]:
+    """Best seconds per step of each setting, in interleaved rounds."""
+    steps = list(settings(emu).items())
+    best = dict.fromkeys(dict(steps), float("inf"))
+    for n in range(rounds):
+        for key, fn in steps[n % 3 :] + steps[: n % 3]:  # each goes first in turn
             best[key] = min(best[key], seconds_per_step(fn, seconds))
     return best
+
+
+# --callgrind: instructions counted by valgrind between two client requests, which this tiny
+# library makes (they are no-ops outside valgrind)
+MARKS_C = """
+#include <valgrind/callgrind.h>
+void mark_begin(void) { CALLGRIND_ZERO_STATS; CALLGRIND_TOGGLE_COLLECT; }
+void mark_end(const char *what) { CALLGRIND_TOGGLE_COLLECT; CALLGRIND_DUMP_STATS_AT(what); }
+"""
+
+
+def count(emu: Emulator, steps: int, name: str, marks: ctypes.CDLL) -> None:
+    """Under callgrind: each setting runs the same ``steps`` frames (from one state), counted."""
+    start = emu.save_state()
+    for key, fn in settings(emu).items():
+        emu.load_state(start)
+        fn()  # the first call makes what later calls reuse
+        emu.load_state(start)
+        marks.mark_begin()
+        for _ in range(steps):
+            fn()
+        marks.mark_end(f"{name}:{key}:{steps}".encode())
+
+
+def consoles(tmp: Path) -> Iterator[tuple[str, Emulator]]:
+    for name, kw in CONSOLES.items():
+        system = name.split("-")[0]
+        rom = build_tiles_rom(system, tmp, **kw)
+        with Emulator(TILES_ROMS[system].core, rom) as emu:
+            emu.step(60)  # past the ROM's VRAM fill
+            yield name, emu
+
+
+def callgrind(steps: int) -> dict[str, dict[str, float]]:
+    """Run this script under callgrind (--callgrind-child) and read instructions per step."""
+    valgrind, cc = shutil.which("valgrind"), shutil.which("cc")
+    if not valgrind or not cc:
+        sys.exit("--callgrind needs valgrind and a C compiler (cc) on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        (out / "marks.c").write_text(MARKS_C)
+        subprocess.run(
+            [cc, "-O2", "-shared", "-fPIC", "-o", out / "marks.so", out / "marks.c"], check=True
+        )
+        subprocess.run(
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--collect-atstart=no",
+                f"--callgrind-out-file={out / 'cg.out'}",
+                sys.executable,
+                __file__,
+                "--callgrind-child",
+                str(out / "marks.so"),
+                "--steps",
+                str(steps),
+            ],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+        found: dict[str, dict[str, float]] = {}
+        for dump in out.glob("cg.out*"):
+            text = dump.read_text(errors="replace")
+            what = re.search(r"^desc: Trigger: Client Request: (\S+)", text, re.M)
+            total = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
+            if what and total:
+                name, key, n = what.group(1).split(":")
+                found.setdefault(name, {})[key] = int(total.group(1)) / int(n)
+    return {name: found[name] for name in CONSOLES if name in found}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="count instructions under valgrind instead of timing (slow, but a busy machine "
+        "cannot move it)",
+    )
+    ap.add_argument("--steps", type=int, default=300, help="steps per setting for --callgrind")
+    ap.add_argument("--callgrind-child", metavar="MARKS", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    rounds, seconds = (3, 0.15) if args.quick else (7, 0.4)
-    print(f"{'console':<10} {'bare us':>8} {'rgb us':>8} {'tiles us':>9}  obs cost tiles/rgb  step")
+    if args.callgrind_child:
+        marks = ctypes.CDLL(args.callgrind_child)
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, emu in consoles(Path(tmp)):
+                count(emu, args.steps, name, marks)
+        return 0
+    rounds, seconds = (40, 0.01) if args.quick else (150, 0.02)
+    unit, scale = ("kIr", 1e-3) if args.callgrind else ("us", 1e6)
+    print(
+        f"{'console':<10} {'bare ' + unit:>9} {'rgb ' + unit:>9} {'tiles ' + unit:>10}  "
+        "obs cost tiles/rgb  step"
+    )
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, kw in CONSOLES.items():
-            system = name.split("-")[0]
-            rom = build_tiles_rom(system, Path(tmp), **kw)
-            with Emulator(TILES_ROMS[system].core, rom) as emu:
-                emu.step(60)  # past the ROM's VRAM fill
-                best = measure(emu, rounds, seconds)
+        if args.callgrind:
+            results = callgrind(args.steps)
+        else:
+            results = {name: measure(emu, rounds, seconds) for name, emu in consoles(Path(tmp))}
+        for name, best in results.items():
             rgb_cost = max(best["rgb"] - best["bare"], 1e-9)
             tiles_cost = best["tiles"] - best["bare"]
             ratio = tiles_cost / rgb_cost
             worst = max(worst, ratio)
             print(
-                f"{name:<10} {best['bare'] * 1e6:>8.1f} {best['rgb'] * 1e6:>8.1f} "
-                f"{best['tiles'] * 1e6:>9.1f}  {ratio:>17.2f}  {best['tiles'] / best['rgb']:.3f}"
+                f"{name:<10} {best['bare'] * scale:>9.1f} {best['rgb'] * scale:>9.1f} "
+                f"{best['tiles'] * scale:>10.1f}  {ratio:>17.2f}  {best['tiles'] / best['rgb']:.3f}"
             )
     print(
         f"tiles observation cost / rgb observation cost (worst console): {worst:.2f} (target < 1)"

@@ -440,6 +440,8 @@ int pr_do_load(pr_emu *e, unsigned seed) {
     }
     for (unsigned p = 0; p < e->num_ports; p++)
         e->c.set_controller_port_device(p, RETRO_DEVICE_JOYPAD);
+    /* the buffer tiles read states into is made here too, not on the step path */
+    pr_state_reserve(e, e->c.serialize_size());
     return PR_OK;
 }
 
@@ -512,6 +514,7 @@ void pr_destroy(pr_emu *e) {
     pr_options_free(e);
     free(e->fb);
     free(e->pad_buf);
+    free(e->state_buf);
     free(e->rom_path);
     free(e->rom_data);
     free(e->core_path);
@@ -540,6 +543,17 @@ int pr_memory_map_get(const pr_emu *e, unsigned i, struct pr_memdesc *out) {
 }
 
 size_t pr_state_size(pr_emu *e) { return e->loaded ? e->c.serialize_size() : 0; }
+
+/* Make the host's state buffer hold n bytes; it only grows, so this allocates at load and when
+ * a core's state size changes, never again for the same size. */
+int pr_state_reserve(pr_emu *e, size_t n) {
+    if (n <= e->state_cap) return PR_OK;
+    uint8_t *nb = realloc(e->state_buf, n);
+    if (!nb) return pr_fail(e, PR_ENOMEM, "out of memory for a %zu-byte save state", n);
+    e->state_buf = nb;
+    e->state_cap = n;
+    return PR_OK;
+}
 
 /* The state size, or the reason there are no states to save or load. */
 static int state_size(pr_emu *e, size_t *n) {

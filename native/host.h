@@ -246,6 +246,38 @@ size_t pr_state_size(pr_emu *e);
 int pr_save_state(pr_emu *e, uint8_t *dst, size_t dst_size, size_t *written);
 int pr_load_state(pr_emu *e, const uint8_t *src, size_t size);
 
+/* Tile grids decoded in C from a core's save state (tiles.c): gambatte (Game Boy and Game Boy
+ * Color) and fceumm (NES). Python finds where the fields lie in one state (pettingretro/tiles/)
+ * and passes the offsets, found in a state of state_size bytes, in a pr_tiles_spec:
+ *   PR_TILES_GAMEBOY: at[0] VRAM (16 KiB, both banks), at[1] $FE00-$FFFF (512 bytes);
+ *     flags PR_TILES_COLOR; rows x cols must be 18 x 20.
+ *   PR_TILES_NES: at[0] NTAR (2 KiB), at[1] SPRA (256), at[2] PPUR (4), at[3] TADD (2), at[4]
+ *     XOFF (1); flags PR_TILES_VERTICAL (vertical mirroring); the grid is rows x cols cells of
+ *     the picture cropped by crop_y lines and crop_x columns.
+ * pr_tiles serializes the emulator into a buffer the host owns (made at load, remade only when
+ * the state's size changes) and decodes it into out (rows * cols uint16, row-major); pr_tiles_decode
+ * decodes a state the caller holds. Both return PR_TILES_RELAYOUT, writing nothing, when the
+ * state is not state_size bytes (find the offsets again), PR_EINVAL for a spec that does not fit
+ * the state or out; pr_tiles_check writes why into `why` (NUL-terminated, at most cap bytes) and
+ * returns PR_EINVAL, or returns PR_OK. */
+enum { PR_TILES_GAMEBOY = 1, PR_TILES_NES = 2 };
+enum { PR_TILES_COLOR = 1, PR_TILES_VERTICAL = 2 };
+enum { PR_TILES_FIELDS = 8, PR_TILES_RELAYOUT = 2 };
+struct pr_tiles_spec {
+    int kind;
+    int flags;
+    size_t state_size;
+    size_t at[8];
+    unsigned rows;
+    unsigned cols;
+    unsigned crop_y;
+    unsigned crop_x;
+};
+int pr_tiles_check(const struct pr_tiles_spec *s, size_t size, size_t out_len, char *why, size_t cap);
+int pr_tiles_decode(const uint8_t *state, size_t size, const struct pr_tiles_spec *s, uint16_t *out,
+                    size_t out_len);
+int pr_tiles(pr_emu *e, const struct pr_tiles_spec *s, uint16_t *out, size_t out_len);
+
 /* Information. */
 int pr_get_info(const pr_emu *e, struct pr_info *out);
 
@@ -262,5 +294,54 @@ int pr_option_set(pr_emu *e, const char *key, const char *value);
 /* The core's log: messages queue in C (cores may log from their own threads) and Python drains
  * them after a call returned PR_LOG_PENDING. Returns 1 when a message was popped. */
 int pr_log_pop(pr_emu *e, int *level, char *buf, size_t cap);
+
+/* Integration variables (native/memory.c): typed reads of memory blocks and the scenario's plain
+ * reward and done terms, run once per step with no per-variable Python. A pr_var says where each
+ * byte of one variable lies (block, index: Python checks them against the blocks' sizes once)
+ * and what one unit of it is worth (shift, in two's-complement 64-bit arithmetic as
+ * stable-retro's DataType::decode); kind 0 takes a byte as it is, 1 as two BCD digits, 2 as its
+ * low nibble's digit; sext = 64 - 8 * width for signed types (else 0); mask is ANDed last.
+ * pr_read_vars copies out[] to prev[] (when prev is not NULL), then decodes every variable into
+ * out[]. A pr_term measures values[var] (delta: values[var] - prev[var], exactly), applies op
+ * (PR_OP_*, or -1 for none) with reference, and adds value * reward (> 0) or value * penalty
+ * (< 0) to rewards[target], or (target -1) is one of the done condition's terms: any (done_all 0)
+ * or all of them holding (> 0). rewards[p] starts at per_frame[p] * frames. Returns done (0/1). */
+enum {
+    PR_OP_EQUAL = 0,
+    PR_OP_NEGATIVE_EQUAL = 1,
+    PR_OP_NOT_EQUAL = 2,
+    PR_OP_LESS_THAN = 3,
+    PR_OP_GREATER_THAN = 4,
+    PR_OP_LESS_OR_EQUAL = 5,
+    PR_OP_GREATER_OR_EQUAL = 6,
+    PR_OP_NONZERO = 7,
+    PR_OP_ZERO = 8,
+    PR_OP_POSITIVE = 9,
+    PR_OP_NEGATIVE = 10,
+    PR_OP_SIGN = 11
+};
+struct pr_var {
+    int32_t block;
+    int32_t width;
+    int32_t kind;
+    int32_t sext;
+    int64_t mask;
+    uint32_t index[8];
+    uint64_t shift[8];
+};
+struct pr_term {
+    int32_t var;
+    int32_t target;
+    int32_t delta;
+    int32_t op;
+    int64_t reference;
+    double reward;
+    double penalty;
+};
+void pr_read_vars(const struct pr_var *vars, size_t n, uint8_t *const *blocks, int64_t *out,
+                  int64_t *prev);
+int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
+                   const int64_t *prev, int done_all, const double *per_frame, unsigned players,
+                   unsigned frames, double *rewards);
 
 #endif

@@ -3,7 +3,8 @@
  * host.h is the API (and the cffi cdef); this header is the inside of it. Each .c file holds one
  * concern: core.c (slots, lifecycle, state, memory), environment.c (the environment callback),
  * options.c (core options), step.c (running frames, input, paddles), pixels.c (video and
- * conversion), audio.c (sound), pool.c (worker threads that step many emulators).
+ * conversion), audio.c (sound), pool.c (worker threads that step many emulators), tiles.c (tile grids
+ * decoded from save states).
  */
 #ifndef PETTINGRETRO_INTERNAL_H
 #define PETTINGRETRO_INTERNAL_H
@@ -128,6 +129,10 @@ struct pr_emu {
     uint8_t *pad_buf;
     size_t pad_buf_size;
 
+    /* the state tiles are decoded from (pr_tiles): made at load, remade when the size changes */
+    uint8_t *state_buf;
+    size_t state_cap;
+
     pthread_mutex_t log_mu;
     int log_head, log_count, log_dropped;
     int log_level[PR_LOG_QUEUE];
@@ -147,6 +152,7 @@ int pr_log_pending(pr_emu *e);
 retro_log_printf_t pr_log_trampoline(const pr_emu *e);
 int pr_do_load(pr_emu *e, unsigned seed);
 void pr_memory_maps_store(pr_emu *e, const struct retro_memory_map *m);
+int pr_state_reserve(pr_emu *e, size_t n);
 /* srand()/rand() state is shared by every core copy in the process: loads and resets that seed
  * it hold this lock so each instance starts from the same libc random state. */
 extern pthread_mutex_t pr_seed_mu;

@@ -33,9 +33,13 @@ __all__ = [
     "Pool",
     "PreparedStep",
     "SystemInfo",
+    "TermProgram",
+    "VariableProgram",
+    "TileLayout",
     "core_info",
     "step_many",
     "step_many_into",
+    "tiles_from_state",
 ]
 
 core_log = logging.getLogger("pettingretro.core")
@@ -846,6 +850,71 @@ class Emulator:
         self._check(lib.pr_save_state(e, buf, size, written))
         return bytes(ffi.buffer(buf, written[0]))
 
+    def save_state_into(self, buffer: bytearray | memoryview | npt.NDArray[Any]) -> int:
+        """Serialize the core's state into a buffer the caller owns, allocating nothing.
+
+        Args:
+            buffer: a writable, contiguous buffer (a ``bytearray``, a numpy array) of at least
+                the state's size: ``len(emu.save_state())``, which changes only when a game's
+                cartridge RAM does.
+
+        Returns:
+            The number of bytes written, from the buffer's start.
+
+        Raises:
+            StateError: the buffer is smaller than the state (the message gives the size; a
+                ValueError too), or the core does not save states, or failed to.
+            TypeError: the buffer is read-only or not contiguous.
+        """
+        e = self._live()
+        try:
+            dst = ffi.from_buffer("uint8_t[]", buffer, require_writable=True)
+        except (TypeError, ValueError, BufferError) as exc:
+            raise TypeError(
+                "save_state_into needs a writable, contiguous buffer (a bytearray or a numpy "
+                f"array), got {type(buffer).__name__}: {exc}"
+            ) from None
+        size = int(lib.pr_state_size(e))
+        if size == 0:
+            raise errors.StateError(
+                f"core '{self.system_info.library_name}' does not support save states"
+            )
+        if len(dst) < size:
+            raise errors.StateError(
+                f"a {len(dst)}-byte buffer cannot hold this core's {size}-byte state "
+                f"('{self.system_info.library_name}'): allocate bytearray({size})"
+            )
+        written = ffi.new("size_t *")
+        self._check(lib.pr_save_state(e, dst, len(dst), written))
+        return int(written[0])
+
+    def tiles_into(self, layout: TileLayout, out: npt.NDArray[np.uint16]) -> bool:
+        """Decode a tile grid from the core's state, in C, into ``out`` (``pettingretro.tiles``).
+
+        The state is serialized into a buffer the host keeps, so nothing is allocated.
+
+        Args:
+            layout: where the decoder finds its fields, found in a state of this emulator.
+            out: a (rows, cols) C-contiguous uint16 array that receives the tile ids.
+
+        Returns:
+            False, writing nothing, when the state's size is no longer ``layout.state_size``:
+            find the fields again in a fresh :meth:`save_state` and make a new layout.
+
+        Raises:
+            TilesError: ``out`` or the layout does not fit (the message says how).
+        """
+        e = self._e if not self._closed else self._live()
+        rc = lib.pr_tiles(e, layout.spec, layout.grid_buffer(out), layout.cells)
+        if rc == 0:
+            return True
+        if rc == lib.PR_TILES_RELAYOUT:
+            return False
+        if rc == lib.PR_EINVAL:
+            raise errors.TilesError(f"{_text(lib.pr_error(e))}; {layout.fix}")
+        self._check(rc)
+        return True
+
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
         """Restore a state from :meth:`save_state` (same core, core version and game).
 
@@ -1027,6 +1096,9 @@ class EmulatorLike(Protocol):
     def save_state(self) -> bytes:
         """The core's serialized state."""
 
+    def save_state_into(self, buffer: bytearray | memoryview | npt.NDArray[Any]) -> int:
+        """Serialize the core's state into the caller's buffer; returns the bytes written."""
+
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
         """Restore a state from save_state()."""
 
@@ -1035,6 +1107,121 @@ class EmulatorLike(Protocol):
 
     def close(self) -> None:
         """Unload the game and the core."""
+
+
+_TILE_DECODERS = {"gameboy": lib.PR_TILES_GAMEBOY, "nes": lib.PR_TILES_NES}
+_UINT16 = np.dtype(np.uint16)
+
+
+class TileLayout:
+    """Where a tile decoder in C finds its fields in one core's save state.
+
+    ``pettingretro.tiles`` finds the fields (once per state layout) and reads grids with
+    :meth:`Emulator.tiles_into` in process, or :func:`tiles_from_state` from a state it holds
+    (an isolated emulator's). Decoders: ``"gameboy"`` (gambatte; offsets: VRAM, $FE00-$FFFF;
+    ``color`` for Game Boy Color mode) and ``"nes"`` (fceumm; offsets: NTAR, SPRA, PPUR, TADD,
+    XOFF; ``vertical`` mirroring, ``crop`` = the (top, left) pixels the core crops).
+
+    Args:
+        decoder: ``"gameboy"`` or ``"nes"``.
+        state_size: the size of the state the offsets were found in.
+        offsets: where each field's data starts in that state.
+        rows: the grid's rows.
+        cols: the grid's columns.
+        color: Game Boy Color mode (VRAM bank 1).
+        vertical: the NES cartridge's vertical mirroring.
+        crop: (top, left) pixels of the NES picture the core does not show.
+
+    Raises:
+        TilesError: an unknown decoder, or fields or a grid that do not fit the state.
+    """
+
+    def __init__(
+        self,
+        decoder: str,
+        state_size: int,
+        offsets: Sequence[int],
+        *,
+        rows: int,
+        cols: int,
+        color: bool = False,
+        vertical: bool = False,
+        crop: tuple[int, int] = (0, 0),
+    ) -> None:
+        if decoder not in _TILE_DECODERS:
+            raise errors.TilesError(
+                f"no tile decoder {decoder!r} in C: choose one of {', '.join(_TILE_DECODERS)}"
+            )
+        if len(offsets) > lib.PR_TILES_FIELDS or min((state_size, rows, cols, *crop)) < 0:
+            raise errors.TilesError(
+                f"a tiles layout takes at most {lib.PR_TILES_FIELDS} offsets and sizes >= 0, "
+                f"got {len(offsets)} offsets, size {state_size}, {rows} x {cols}, crop {crop}"
+            )
+        self.decoder = decoder
+        self.state_size = state_size
+        self.offsets = tuple(offsets)
+        self.rows, self.cols, self.cells = rows, cols, rows * cols
+        self._shape = (rows, cols)
+        self.fix = f"this layout was found for a {state_size}-byte {decoder} state"
+        spec = ffi.new("struct pr_tiles_spec *")
+        spec.kind = _TILE_DECODERS[decoder]
+        spec.flags = (lib.PR_TILES_COLOR if color else 0) | (
+            lib.PR_TILES_VERTICAL if vertical else 0
+        )
+        spec.state_size = state_size
+        spec.at[0 : len(offsets)] = list(offsets)
+        spec.rows, spec.cols = rows, cols
+        spec.crop_y, spec.crop_x = crop
+        why = ffi.new("char[]", 256)
+        if lib.pr_tiles_check(spec, state_size, self.cells, why, 256):
+            raise errors.TilesError(f"bad {decoder} tiles layout: {_text(why)}")
+        #: the C struct, passed as is on every read
+        self.spec: Any = spec
+        self._out: npt.NDArray[np.uint16] | None = None
+        self._out_c: Any = None
+
+    def grid_buffer(self, out: npt.NDArray[np.uint16]) -> Any:
+        """``out`` as the C pointer decoders write to, after checking its shape and type."""
+        if out is self._out and out.shape == self._shape and out.dtype is _UINT16:
+            return self._out_c  # the hot path: the env hands the same array every step
+        if (
+            not isinstance(out, np.ndarray)
+            or out.shape != (self.rows, self.cols)
+            or out.dtype != np.uint16
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
+        ):
+            got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
+            raise errors.TilesError(
+                f"the grid must be a writable C-contiguous uint16 array of shape "
+                f"({self.rows}, {self.cols}), got {got}: use "
+                f"np.empty(({self.rows}, {self.cols}), np.uint16)"
+            )
+        self._out, self._out_c = out, ffi.from_buffer("uint16_t[]", out, require_writable=True)
+        return self._out_c
+
+
+def tiles_from_state(
+    state: bytes | bytearray | memoryview, layout: TileLayout, out: npt.NDArray[np.uint16]
+) -> bool:
+    """Decode a tile grid, in C, from a save state the caller holds (see :class:`TileLayout`).
+
+    Returns:
+        False, writing nothing, when ``state`` is not ``layout.state_size`` bytes: find the
+        fields again in it and make a new layout.
+
+    Raises:
+        TilesError: ``out`` does not fit the layout.
+    """
+    src = ffi.from_buffer("uint8_t[]", state)
+    rc = lib.pr_tiles_decode(src, len(src), layout.spec, layout.grid_buffer(out), layout.cells)
+    if rc == lib.PR_TILES_RELAYOUT:
+        return False
+    if rc:
+        raise errors.TilesError(
+            f"the {layout.decoder} tile decoder refused the state; {layout.fix}"
+        )
+    return True
 
 
 def core_info(core: str | os.PathLike[str]) -> SystemInfo:
@@ -1478,3 +1665,148 @@ def step_many_into(
     else:
         rc = lib.pr_step_many_obs(handles, n, b, count, nthreads, rcs, spec)
     _batch_result(emulators, rc, rcs, p, "step_many_into")
+
+
+# ---------------------------------------------------------------------------- integration variables
+
+#: The scenario ops C evaluates, by name (host.h's PR_OP_*).
+TERM_OPS = {
+    "equal": lib.PR_OP_EQUAL,
+    "negative-equal": lib.PR_OP_NEGATIVE_EQUAL,
+    "not-equal": lib.PR_OP_NOT_EQUAL,
+    "less-than": lib.PR_OP_LESS_THAN,
+    "greater-than": lib.PR_OP_GREATER_THAN,
+    "less-or-equal": lib.PR_OP_LESS_OR_EQUAL,
+    "greater-or-equal": lib.PR_OP_GREATER_OR_EQUAL,
+    "nonzero": lib.PR_OP_NONZERO,
+    "zero": lib.PR_OP_ZERO,
+    "positive": lib.PR_OP_POSITIVE,
+    "negative": lib.PR_OP_NEGATIVE,
+    "sign": lib.PR_OP_SIGN,
+}
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class VariableProgram:
+    """Typed variables decoded from live memory blocks in one C call (``pr_read_vars``).
+
+    Args:
+        blocks: the memory blocks (1-D uint8 arrays, kept alive and read live).
+        rows: per variable ``(block, indices, shifts, kind, sext, mask)``: the RAM index of each
+            byte position, what one unit of that byte is worth (as a 64-bit pattern), kind 0 raw,
+            1 BCD, 2 low-nibble BCD, ``sext`` 64 - 8 * width for signed types, ``mask`` as int64.
+        out: where :meth:`run` writes the values (int64, one per row).
+        prev: where :meth:`run` first moves the previous values (int64), or None.
+
+    Raises:
+        ValueError: a row lies outside its block, or the arrays do not fit.
+    """
+
+    def __init__(
+        self,
+        blocks: Sequence[npt.NDArray[np.uint8]],
+        rows: Sequence[tuple[int, Sequence[int], Sequence[int], int, int, int]],
+        out: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        n = len(rows)
+        for arr in (out,) if prev is None else (out, prev):
+            if arr.dtype != np.int64 or arr.shape != (n,) or not arr.flags.c_contiguous:
+                raise ValueError(f"out and prev must be contiguous int64 arrays of {n} values")
+        self._keep = [np.ascontiguousarray(b).reshape(-1).view(np.uint8) for b in blocks]
+        self._blocks = ffi.new("uint8_t *[]", max(1, len(self._keep)))
+        self._bufs = [ffi.from_buffer("uint8_t[]", b) for b in self._keep]
+        for i, buf in enumerate(self._bufs):
+            self._blocks[i] = buf
+        self._vars = ffi.new("struct pr_var[]", max(1, n))
+        for i, (block, index, shift, kind, sext, mask) in enumerate(rows):
+            if not 0 <= block < len(self._keep) or not 1 <= len(index) <= 8:
+                raise ValueError(f"variable {i}: block {block} or width {len(index)} out of range")
+            size = len(self._keep[block])
+            if len(shift) != len(index) or any(not 0 <= j < size for j in index):
+                raise ValueError(f"variable {i}: indices {list(index)} outside a block of {size}")
+            if kind not in (0, 1, 2) or not 0 <= sext < 64 or not _INT64_MIN <= mask <= _INT64_MAX:
+                raise ValueError(f"variable {i}: kind {kind}, sext {sext} or mask out of range")
+            v = self._vars[i]
+            v.block, v.width, v.kind, v.sext, v.mask = block, len(index), kind, sext, mask
+            for j, (at, unit) in enumerate(zip(index, shift, strict=True)):
+                v.index[j] = at
+                v.shift[j] = unit & ((1 << 64) - 1)
+        self._n = n
+        self._out = ffi.from_buffer("int64_t[]", out, require_writable=True)
+        self._prev = (
+            ffi.NULL if prev is None else ffi.from_buffer("int64_t[]", prev, require_writable=True)
+        )
+        self.out, self.prev = out, prev
+
+    def run(self) -> None:
+        """Move ``out`` to ``prev`` (when given), then decode every variable into ``out``."""
+        lib.pr_read_vars(self._vars, self._n, self._blocks, self._out, self._prev)
+
+
+class TermProgram:
+    """A scenario's plain reward and done terms weighed in one C call (``pr_weigh_terms``).
+
+    Args:
+        terms: per term ``(variable, target, delta, op, reference, reward, penalty)``: the
+            index into ``values``, a player (or -1 for a done term), the measurement, a
+            :data:`TERM_OPS` value or -1, and the weights.
+        values: the current values (int64), read live at each :meth:`run`.
+        prev: the previous step's values (int64).
+        per_frame: each player's reward per frame.
+        done_all: the done terms must all hold (else any).
+        rewards: where :meth:`run` writes each player's reward (float64, one per player).
+
+    Raises:
+        ValueError: a term names a variable, player or op out of range.
+    """
+
+    def __init__(
+        self,
+        terms: Sequence[tuple[int, int, bool, int, int, float, float]],
+        values: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64],
+        per_frame: Sequence[float],
+        done_all: bool,
+        rewards: npt.NDArray[np.float64],
+    ) -> None:
+        players = len(rewards)
+        if len(per_frame) != players or rewards.dtype != np.float64:
+            raise ValueError("rewards must be float64, one per player, as per_frame is")
+        self._terms = ffi.new("struct pr_term[]", max(1, len(terms)))
+        ops = set(TERM_OPS.values())
+        for i, (var, target, delta, op, ref, reward, penalty) in enumerate(terms):
+            if not 0 <= var < len(values) or target < -1 or (op != -1 and op not in ops):
+                raise ValueError(
+                    f"term {i}: variable {var}, target {target} or op {op} out of range"
+                )
+            if not _INT64_MIN <= ref <= _INT64_MAX:
+                raise ValueError(f"term {i}: reference {ref} does not fit 64 bits")
+            t = self._terms[i]
+            t.var, t.target, t.delta, t.op = var, target, int(delta), op
+            t.reference, t.reward, t.penalty = ref, reward, penalty
+        self._n = len(terms)
+        self._keep = (values, prev, rewards)
+        self._values = ffi.from_buffer("int64_t[]", values)
+        self._prevp = ffi.from_buffer("int64_t[]", prev)
+        self._rewards = ffi.from_buffer("double[]", rewards, require_writable=True)
+        self._per_frame = ffi.new("double[]", [float(x) for x in per_frame] or [0.0])
+        self._done_all = int(bool(done_all))
+        self._players = players
+
+    def run(self, frames: int) -> bool:
+        """Each player's reward into ``rewards`` for ``frames`` frames; whether the done terms hold."""
+        return bool(
+            lib.pr_weigh_terms(
+                self._terms,
+                self._n,
+                self._values,
+                self._prevp,
+                self._done_all,
+                self._per_frame,
+                self._players,
+                frames,
+                self._rewards,
+            )
+        )

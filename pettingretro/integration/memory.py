@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pettingretro.host import VariableProgram
+
 MASK64 = (1 << 64) - 1
 _LITTLE_HOST = sys.byteorder == "little"
 
@@ -466,7 +468,7 @@ class Variable:
 
 
 class Reader:
-    """Reads many variables at once, with a few numpy operations and no per-variable Python.
+    """Reads many variables at once: in C over an address space, else with a few numpy operations.
 
     Args:
         variables: the variables to read, by name.
@@ -498,6 +500,7 @@ class Reader:
         sext: list[int] = []
         mask: list[int] = []
         self.unmapped: list[str] = []
+        self._rows: list[tuple[int, list[int], tuple[int, ...], int, int, int]] = []
         for v in variables.values():
             if self.space is not None:
                 try:
@@ -513,6 +516,16 @@ class Reader:
                     list(range(v.address - self.base, v.address - self.base + v.type.width)),
                 )
             names.append(v.name)
+            self._rows.append(
+                (
+                    n,
+                    where,
+                    v.type.shifts,
+                    _KIND[v.type.repr],
+                    64 - 8 * v.type.width if v.type.signed else 0,
+                    _int64(v.mask & MASK64) if v.mask is not None else -1,
+                )
+            )
             starts.append(len(idx))
             block_of.extend([n] * v.type.width)
             idx.extend(where)
@@ -536,6 +549,28 @@ class Reader:
         self._masked = bool((self._mask != -1).any())
         self._checked_len = -1
         self._buf = np.zeros(len(idx), np.uint8)
+        # an address space's blocks are live and fixed: C decodes them (native/memory.c)
+        self._native = self.program() if self.space is not None and names else None
+
+    def program(self, prev: bool = False) -> VariableProgram:
+        """A C program that decodes these variables from the address space's live blocks.
+
+        Its ``out`` array (int64, in :attr:`names` order) holds the values after each ``run()``;
+        with ``prev``, ``run()`` first moves them to its ``prev`` array (a step's deltas are then
+        ``out - prev``).
+
+        Raises:
+            TypeError: this Reader reads arrays passed to :meth:`read`, not an address space.
+        """
+        if self.space is None:
+            raise TypeError("only a Reader over an AddressSpace has a program")
+        out = np.zeros(len(self.names), np.int64)
+        return VariableProgram(
+            [b.data for b in self.space.blocks],
+            self._rows,
+            out,
+            np.zeros_like(out) if prev else None,
+        )
 
     def _gather(self, memory: npt.NDArray[np.uint8] | None) -> npt.NDArray[np.uint8]:
         if self.space is None:
@@ -568,6 +603,10 @@ class Reader:
         """Every variable's value, in :attr:`names` order."""
         if not self.names:
             return np.zeros(0, np.int64)
+        if self._native is not None:
+            self._native.run()
+            out: npt.NDArray[np.int64] = self._native.out.copy()
+            return out
         raw = self._gather(memory)
         if self._single:
             vals = _BYTE_VALUES_FLAT.take(self._row + raw)
@@ -588,4 +627,15 @@ class Reader:
         Raises:
             IndexError: a variable lies outside ``memory``.
         """
+        if self._native is not None:
+            self._native.run()
+            return dict(zip(self.names, self._native.out.tolist(), strict=True))
         return dict(zip(self.names, self.values(memory).tolist(), strict=True))
+
+    def values_numpy(self, memory: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.int64]:
+        """:meth:`values` by numpy alone, never by C (the reference the C decoder is tested on)."""
+        native, self._native = self._native, None
+        try:
+            return self.values(memory)
+        finally:
+            self._native = native

@@ -66,8 +66,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pettingretro.errors import ScenarioError, ScriptError
+from pettingretro.host import TERM_OPS, TermProgram
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from pettingretro.integration.lua import LuaScripts
     from pettingretro.integration.memory import AddressSpace
 
@@ -249,6 +253,11 @@ class RewardSpec:
         # time is measured as 1 per frame (stable-retro: calculate(value=1, delta=1))
         per_frame = t.weigh(OPS[t.op](1, t.reference) if t.op else 1) if t is not None else 0.0
         object.__setattr__(self, "_per_frame", per_frame)
+
+    @property
+    def per_frame(self) -> float:
+        """The time term's reward per emulated frame (0 without one)."""
+        return self._per_frame
 
     def __call__(
         self, values: Mapping[str, int], deltas: Mapping[str, int], frames: int = 1
@@ -759,6 +768,59 @@ class ScenarioEvaluator:
         self._done = scenario.done
         self._never_done = scenario.done.empty
         self._zeros = [0.0] * num_players
+
+    def program(
+        self,
+        names: Sequence[str],
+        values: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64],
+        rewards: npt.NDArray[np.float64],
+    ) -> TermProgram | None:
+        """The scenario as a C program over value arrays, or None where it needs Python.
+
+        Plain scenarios (no scripts, a done condition without nested nodes, references that fit
+        64 bits) compile to one :class:`~pettingretro.host.TermProgram`: ``run(frames)`` writes
+        what :meth:`step` returns into ``rewards`` and returns the done flag.
+
+        Args:
+            names: the variables, in the order of ``values`` and ``prev``.
+            values: this step's values (read live at each run).
+            prev: the previous step's values.
+            rewards: one float64 per player, written by each run.
+        """
+        scen = self.scenario
+        if self._lua is not None or self._done.script is not None or self._done.nodes:
+            return None
+        if any(spec.script is not None for spec in self._specs):
+            return None
+        index = {n: i for i, n in enumerate(names)}
+        terms: list[tuple[int, int, bool, int, int, float, float]] = []
+
+        def add(term: Term, target: int) -> bool:
+            if term.variable not in index or not -(1 << 63) <= term.reference < 1 << 63:
+                return False
+            op = TERM_OPS[term.op] if term.op else -1
+            terms.append(
+                (
+                    index[term.variable],
+                    target,
+                    term.measurement == "delta",
+                    op,
+                    term.reference,
+                    term.reward,
+                    term.penalty,
+                )
+            )
+            return True
+
+        if not all(add(t, -1) for t in self._done.terms):
+            return None
+        per_frame = [0.0] * self.num_players
+        for p, spec in enumerate(self._specs[: self.num_players]):
+            if not all(add(t, p) for t in spec.terms):
+                return None
+            per_frame[p] = spec.per_frame
+        return TermProgram(terms, values, prev, per_frame, scen.done.condition == "all", rewards)
 
     def _evaluate(
         self, values: Mapping[str, int], deltas: Mapping[str, int], frames: int

@@ -705,6 +705,32 @@ class IsolatedEmulator:
         data: bytes = self._call(p.SaveState())
         return data
 
+    def save_state_into(self, buffer: bytearray | memoryview | npt.NDArray[Any]) -> int:
+        """Copy the core's state into the caller's buffer (see Emulator.save_state_into).
+
+        The state still crosses the pipe as bytes: this saves the caller an allocation, not a copy.
+        """
+        try:
+            view = (buffer.data if isinstance(buffer, np.ndarray) else memoryview(buffer)).cast("B")
+        except TypeError as exc:
+            raise TypeError(
+                "save_state_into needs a writable, contiguous buffer (a bytearray or a numpy "
+                f"array), got {type(buffer).__name__}: {exc}"
+            ) from None
+        if view.readonly:
+            raise TypeError(
+                "save_state_into needs a writable buffer (a bytearray or a numpy array)"
+            )
+        data = self.save_state()
+        target = np.frombuffer(view, np.uint8)
+        if target.size < len(data):
+            raise errors.StateError(
+                f"a {target.size}-byte buffer cannot hold this core's {len(data)}-byte state: "
+                f"allocate bytearray({len(data)})"
+            )
+        target[: len(data)] = np.frombuffer(data, np.uint8)
+        return len(data)
+
     def load_state(self, data: bytes | bytearray | memoryview) -> None:
         """Restore a state (see Emulator.load_state); it also becomes the checkpoint.
 

@@ -137,11 +137,12 @@ class Controls:
         return cls([Binding(port=p) for p in ports], masks, deltas, names or combos)
 
     def apply(
-        self, action_index: npt.NDArray[np.intp]
+        self, action_index: npt.NDArray[np.intp] | list[int]
     ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
-        """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index."""
+        """Port masks (MAX_PORTS,) and paddle deltas for every agent's action index (array or list)."""
         if self._joint is not None:
-            code = sum(map(operator.mul, action_index.tolist(), self._stride_list))
+            rows = action_index if isinstance(action_index, list) else action_index.tolist()
+            code = sum(map(operator.mul, rows, self._stride_list))
             return self._joint_rows[0][code], self._joint_rows[1][code]
         masks = np.bitwise_or.reduce(self.masks[self._rows, action_index], axis=0)
         deltas = self.deltas[self._rows, action_index].sum(axis=0, dtype=np.int32)

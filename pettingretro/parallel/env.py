@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import gymnasium
@@ -58,6 +59,7 @@ from pettingretro.parallel.actions import (
 )
 from pettingretro.parallel.controls import ALE_ACTIONS, Binding, Controls
 from pettingretro.parallel.game import GameDef, Rules
+from pettingretro.parallel.rules import DeclaredRules
 from pettingretro.tiles import TILE_OBS_TYPES, GameWrapper, TileClasses, TileObservation
 from pettingretro.tiles.ram import GameRam
 from pettingretro.window import Window
@@ -69,6 +71,9 @@ RENDER_MODES = ("human", "rgb_array")
 # core, ROM, player count and mode: computed once per process.
 _SETUP_CACHE: dict[tuple[Any, ...], bytes] = {}
 
+
+#: The deltas a step passes to rules that do not read them (a game's own Rules.step reads them).
+_NO_DELTAS: Mapping[str, int] = MappingProxyType({})
 
 #: The most frames one step may run (about 3 minutes of a 60 Hz game).
 MAX_FRAMESKIP = 10_000
@@ -430,6 +435,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             raise IntegrationError(f"{spec.path / 'data.json'}: {err}") from None
         self._evaluator = self._scenario.evaluator(self.num_players, self._space)
         self._rules: Rules = game.make_rules(self.num_players, self.mode)
+        self._plan_outcome()
         paddles = self.paddle_spec
         if paddles and self.controls.num_paddles:
             lo, hi = paddles["range"]
@@ -485,7 +491,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.state_space = gymnasium.spaces.Box(0, 255, (self._ram.size,), np.uint8)
         self._obs_shape = space.shape
         self.np_random = np.random.default_rng()
-        self._prev = np.full(self.num_players, self._noop_row, np.intp)
+        self._prev_arr = np.full(self.num_players, self._noop_row, np.intp)
+        self._prev_rows: list[int] | None = None
         self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
         self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
         self._cycles = 0
@@ -500,6 +507,31 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self.add_observer(self.recorder)
 
     # ------------------------------------------------------------------ planning
+
+    def _plan_outcome(self) -> None:
+        """What each step's outcome runs: the variables and a plain scenario in C where they can be.
+
+        ``_var_prog`` decodes every data.json variable into one int64 array (the last step's
+        values move to its ``prev``); ``_term_prog`` weighs a scenario without scripts or nested
+        done nodes on those arrays. Scenarios that need Python keep the evaluator's dicts.
+        """
+        self._var_names = self._reader.names
+        self._var_prog = self._reader.program(prev=True) if self._var_names else None
+        self._rewards = np.zeros(self.num_players, np.float64)
+        self._term_prog = (
+            self._evaluator.program(
+                self._var_names, self._var_prog.out, self._var_prog.prev, self._rewards
+            )
+            if self._var_prog is not None and self._var_prog.prev is not None
+            else None
+        )
+        rules = self._rules
+        custom = rules.custom if isinstance(rules, DeclaredRules) else rules
+        #: whether the rules' step can do anything (a plain Rules' step returns False)
+        self._rules_step = type(rules).step is not Rules.step
+        #: whether they read deltas (only a game's own Rules.step does)
+        self._rules_deltas = type(custom).step is not Rules.step
+        self._last_deltas: Any = None  # the paddle motion the emulator was last given
 
     def _plan_native(self, extra: Mapping[str, Any], core: Any, rom: Any) -> None:
         """A project game: ALE actions, agent bindings and paddles from its metadata."""
@@ -722,6 +754,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self.emu.step_into(masks, 1, None)
         if self.paddle_center is not None:
             self.emu.paddles_move(np.zeros(self.controls.num_paddles, np.int32))
+            self._last_deltas = None
 
     @property
     def _setup_key(self) -> tuple[Any, ...]:
@@ -879,13 +912,19 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             o.on_reset()
         # one NOOP frame draws the first picture (a state holds no picture)
         self._prev[:] = self._noop_row
+        self._prev_rows = None
         self._held[:] = 0
         if self.action_scheme is not None:
             masks, deltas = np.zeros(MAX_PORTS, np.uint16), self._no_deltas
         else:
             masks, deltas = self.controls.apply(self._prev)
+        self._last_deltas = None
         self._obs = self._emulate(masks, deltas, 1)
-        self._values = self._read_values()
+        if self._var_prog is not None:
+            self._var_prog.run()
+            self._values = dict(zip(self._var_names, self._var_prog.out.tolist(), strict=True))
+        else:
+            self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
         self._evaluator.reset(self._values)
         self._rules.reset(self._values)
@@ -936,21 +975,35 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             ValueError: an unknown agent, or an action outside the agent's space.
             EnvStateError: stepping before reset() or after every agent finished.
         """
-        self._live()
+        emu = self.emu
+        if emu is None or emu.closed:
+            emu = self._live()  # raises
         if self._needs_reset:
             raise EnvStateError(
                 "step() before reset(): call reset() first"
                 if self._obs is None
                 else "every agent has finished: call reset() to start a new episode"
             )
-        if not self._busy.acquire(blocking=False):
+        if not self._busy.acquire(False):
             raise EmulatorBusyError(
                 f"two threads stepped this {self.metadata['name']} env at once; give each thread its own env"
             )
         try:
-            masks, deltas = self.inputs(self.check_actions(actions))
-            self._obs = obs = self._emulate(masks, deltas, self.frameskip)
-            return self.outcome(obs)
+            # the three public phases, inlined: the same work without their repeated checks
+            if self.action_scheme is None and self.repeat_action_probability == 0.0:
+                rows = self._action_rows(actions)
+                self._prev_rows = rows  # self._prev catches up when inputs() needs it
+                masks, deltas = self.controls.apply(rows)
+            else:
+                masks, deltas = self.inputs(self.check_actions(actions))
+            frames = self.frameskip
+            if self.paddle_center is not None and deltas is not self._last_deltas:
+                emu.paddles_move(deltas)
+                self._last_deltas = deltas
+            for o in self.observers:
+                o.on_frames(masks, deltas, frames)
+            self._obs = obs = self._step_emulator(masks, frames)
+            return self._outcome(emu, obs)
         finally:
             self._busy.release()
 
@@ -982,6 +1035,34 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                 continue
             idx[i] = self.check_action(agent, action)
         return idx
+
+    @property
+    def _prev(self) -> npt.NDArray[np.intp]:
+        """Each agent's last action row (step()'s own path leaves it as a list until read)."""
+        if self._prev_rows is not None:
+            self._prev_arr[:] = self._prev_rows
+            self._prev_rows = None
+        return self._prev_arr
+
+    def _action_rows(self, actions: Mapping[str, Any]) -> list[int]:
+        """:meth:`check_actions` for Discrete spaces, as a list (step's own, cheaper path)."""
+        if type(actions) is not dict and not isinstance(actions, Mapping):
+            raise ValueError(
+                f"actions must be a dict of agent -> action, got {type(actions).__name__}"
+            )
+        rows = [self._noop_row] * self.num_players
+        live, index, n = self.agents, self._index, self.num_actions
+        for agent, action in actions.items():
+            i = index.get(agent) if type(agent) is str else None
+            if i is None:
+                i = self.agent_index(agent)  # raises UnknownAgentError, or a str subclass
+            if agent not in live:
+                continue
+            if type(action) is int and 0 <= action < n:
+                rows[i] = action
+            else:
+                rows[i] = check_discrete(agent, action, n)
+        return rows
 
     def check_action(self, agent: str, action: Any) -> int:
         """``agent``'s action as its row index, changing nothing (the AEC adapter's check).
@@ -1055,8 +1136,10 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         The env's own step calls it; so does a vector env that runs the frames itself.
         """
         emu = self._live()
-        if self.paddle_center is not None:
+        # the motion holds until changed: the joint-action tables hand back the same arrays
+        if self.paddle_center is not None and deltas is not self._last_deltas:
             emu.paddles_move(deltas)
+            self._last_deltas = deltas
         for o in self.observers:
             o.on_frames(masks, deltas, frames)
 
@@ -1090,43 +1173,74 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
         The last third of :meth:`step`: ``obs`` is the observation the emulation produced.
         """
-        emu = self._live()
+        return self._outcome(self._live(), obs)
+
+    def _outcome(
+        self, emu: EmulatorLike, obs: npt.NDArray[np.uint8]
+    ) -> tuple[
+        dict[str, npt.NDArray[np.uint8]],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
         self._obs = obs
         self._cycles += 1
         live = self.agents
-        values = self._read_values()
-        prev = self._values
-        deltas_v = {k: values[k] - prev[k] for k in values}
-        self._values = values
         n = self.num_players
-        reward_list, game_over = self._evaluator.step(values, deltas_v, self.frameskip)
-        rewards = np.asarray(reward_list, np.float64)
+        frames = self.frameskip
+        prev = self._values
+        prog = self._var_prog
+        if prog is not None:
+            prog.run()  # this step's values; the last step's move to prog.prev
+            values = dict(zip(self._var_names, prog.out.tolist(), strict=True))
+        else:
+            values = self._read_values()
+        terms = self._term_prog
+        deltas_v: Mapping[str, int] = _NO_DELTAS
+        if terms is None or self._rules_deltas:
+            deltas_v = {k: values[k] - prev[k] for k in values}
+        self._values = values
+        if terms is not None:
+            game_over = terms.run(frames)
+            self._evaluator.frame += frames
+            rewards = self._rewards
+        else:
+            reward_list, game_over = self._evaluator.step(values, deltas_v, frames)
+            rewards = np.asarray(reward_list, np.float64)
         if self.game.reward_fn is not None:
             ram = emu.ram
             rewards += np.asarray(self.game.reward_fn(ram, self._prev_ram), np.float64)[:n]
             self._prev_ram = ram.copy()
-        game_over = self._rules.step(values, deltas_v, rewards, self.frameskip) or game_over
+        if self._rules_step:
+            game_over = self._rules.step(values, deltas_v, rewards, frames) or game_over
         lives = self._rules.lives(values)
         truncated = self._cycles >= self.max_cycles
 
-        rew: dict[str, float] = {}
-        term: dict[str, bool] = {}
-        trunc: dict[str, bool] = {}
-        infos: dict[str, dict[str, Any]] = {}
-        still: list[str] = []
-        for agent in live:
-            i = self._index[agent]
-            rew[agent] = rewards[i]  # a numpy float, as PettingZoo's Atari envs give
-            term[agent] = bool(game_over or (lives is not None and lives[i] < 0))
-            trunc[agent] = truncated
-            # the game's data.json variables, as stable-retro's info (read once per step, in C's
-            # layout by numpy: no Python per frame), then what the rules add
-            info = dict(values) if self.report_variables else {}
-            if lives is not None:
-                info["lives"] = int(lives[i])
-            infos[agent] = info
-            if not (term[agent] or trunc[agent]):
-                still.append(agent)
+        # rewards are numpy floats, as PettingZoo's Atari envs give (iterating the array)
+        index = self._index
+        rew: dict[str, float] = (
+            dict(zip(live, rewards, strict=True))
+            if len(live) == n
+            else {a: rewards[index[a]] for a in live}
+        )
+        # the game's data.json variables, as stable-retro's info, then what the rules add
+        report = self.report_variables
+        infos: dict[str, dict[str, Any]] = {a: dict(values) if report else {} for a in live}
+        if lives is None:
+            over = bool(game_over)
+            term = dict.fromkeys(live, over)
+            trunc = dict.fromkeys(live, truncated)
+            still = [] if over or truncated else live[:]
+        else:
+            term, trunc, still = {}, {}, []
+            for agent in live:
+                i = index[agent]
+                term[agent] = ended = bool(game_over or lives[i] < 0)
+                trunc[agent] = truncated
+                infos[agent]["lives"] = int(lives[i])
+                if not (ended or truncated):
+                    still.append(agent)
         self.agents = still
         if not still:
             self._needs_reset = True
@@ -1137,13 +1251,14 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
                     self._observer_error = e
         if self.render_mode == "human":
             self.render()
-        return self._per_agent(obs, live), rew, term, trunc, infos
+        per_agent = dict.fromkeys(live, obs) if self.crops is None else self._per_agent(obs, live)
+        return per_agent, rew, term, trunc, infos
 
     def _per_agent(
         self, obs: npt.NDArray[np.uint8], agents: list[str]
     ) -> dict[str, npt.NDArray[np.uint8]]:
         if self.crops is None:
-            return {a: obs for a in agents}
+            return dict.fromkeys(agents, obs)
         out = {}
         for a in agents:
             c = self.crops[self._index[a]]

@@ -29,7 +29,7 @@ subclass in the game's module; the declared rules run first, then the subclass's
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -152,6 +152,7 @@ class Condition:
     mask: int | None
     op: str
     reference: int
+    _fn: Callable[[int, int], int] = field(init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, spec: Any, where: str, variables: Mapping[str, Any]) -> Condition:
@@ -163,10 +164,15 @@ class Condition:
         mask = block.integer("mask", low=0) if "mask" in spec else None
         return cls(block.variable("variable", variables), mask, op, block.integer("reference", 0))
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_fn", OPS[self.op])  # looked up once, not every step
+
     def holds(self, values: Mapping[str, int]) -> bool:
         """Whether the condition is true for these values."""
         v = values[self.variable]
-        return OPS[self.op](v if self.mask is None else v & self.mask, self.reference) > 0
+        if self.mask is not None:
+            v &= self.mask
+        return self._fn(v, self.reference) > 0
 
 
 @dataclass(frozen=True)
@@ -322,6 +328,7 @@ class DeclaredRules(Rules):
         self.data = data
         self.custom = custom
         self.count = 0
+        self._custom_step = type(custom).step is not Rules.step  # a plain Rules.step does nothing
 
     def reset(self, values: Mapping[str, int]) -> None:
         """Restart the stall count and the Python rules."""
@@ -339,7 +346,7 @@ class DeclaredRules(Rules):
         stall = self.data.stall
         if stall is not None:
             self._stall(stall, values, rewards, frames)
-        return self.custom.step(values, deltas, rewards, frames)
+        return self._custom_step and self.custom.step(values, deltas, rewards, frames)
 
     def _stall(
         self,
@@ -348,7 +355,10 @@ class DeclaredRules(Rules):
         rewards: npt.NDArray[np.float64],
         frames: int,
     ) -> None:
-        if not any(c.holds(values) for c in stall.stalled):
+        for c in stall.stalled:
+            if c.holds(values):
+                break
+        else:
             self.count = 0
             if not stall.moving_step_counts:
                 return

@@ -223,6 +223,9 @@ _PACKAGES = {
     "arm-none-eabi-as": "binutils-arm-none-eabi",
     "arm-none-eabi-ld": "binutils-arm-none-eabi",
     "arm-none-eabi-objcopy": "binutils-arm-none-eabi",
+    "m68k-linux-gnu-as": "binutils-m68k-linux-gnu",
+    "m68k-linux-gnu-ld": "binutils-m68k-linux-gnu",
+    "m68k-linux-gnu-objcopy": "binutils-m68k-linux-gnu",
 }
 
 
@@ -249,9 +252,9 @@ def _build_nes(src: Path, work: Path) -> bytes:
     return (work / "rom").read_bytes()
 
 
-def _build_snes(src: Path, work: Path) -> bytes:
-    _run("ca65", "--cpu", "65816", "-o", work / "input.o", src / "input.s", cwd=work)
-    _run("ld65", "-C", src / "lorom.cfg", "-o", work / "rom", work / "input.o", cwd=work)
+def _build_snes(src: Path, work: Path, name: str = "input") -> bytes:
+    _run("ca65", "--cpu", "65816", "-o", work / f"{name}.o", src / f"{name}.s", cwd=work)
+    _run("ld65", "-C", src / "lorom.cfg", "-o", work / "rom", work / f"{name}.o", cwd=work)
     rom = bytearray((work / "rom").read_bytes())
     # Header at $00:FFC0 = file offset 0x7FC0: the checksum is the 16-bit sum of every byte,
     # taken with complement $FFFF and checksum $0000 in place (their bytes then add to 0x1FE).
@@ -352,6 +355,7 @@ class TilesRom:
         core: Libretro core that runs it.
         extension: File extension the core accepts for it.
         sprite_tile: Tile id of the moving sprite.
+        tile_mask: The bits of ``row * 9 + col`` the map keeps (``map_tile``).
         offsets: Name -> SYSTEM_RAM offset of a one-byte shadow the ROM keeps
             (``scx``, ``scy``, ``sprite_x``, ``sprite_y``; sprite positions in the
             console's own OAM coordinates).
@@ -365,10 +369,11 @@ class TilesRom:
     sprite_tile: int
     offsets: Mapping[str, int]
     notes: str = ""
+    tile_mask: int = 0xFF
 
     def map_tile(self, row: int, col: int) -> int:
         """Return the tile id the ROM wrote at ``(row, col)`` of its background map."""
-        return (row * 9 + col) & 0xFF
+        return (row * 9 + col) & self.tile_mask
 
     def shadow(self, ram: Sequence[int], name: str) -> int:
         """Return one of the ROM's shadow bytes (``offsets``) from a RAM view."""
@@ -402,6 +407,80 @@ TILES_ROMS: Mapping[str, TilesRom] = MappingProxyType(
                 "Two nametables side by side make a 64x30 map; scroll X +1 every frame (0-511), "
                 "Y +1 while A is held (0-239), sprite 0 by the d-pad. Background tiles come "
                 "from the pattern table at $1000 (ids 256-511), the sprite's from $0000."
+            ),
+        ),
+        "snes": TilesRom(
+            system="snes",
+            core="snes9x",
+            extension="sfc",
+            sprite_tile=0x42,
+            offsets=MappingProxyType(
+                {
+                    "scx": 0x10,
+                    "scx_high": 0x11,
+                    "scy": 0x12,
+                    "scy_high": 0x13,
+                    "sprite_x": 0x14,
+                    "sprite_y": 0x15,
+                }
+            ),
+            notes=(
+                "Mode 1, a 64x64 BG1 map of 8x8 tiles with ids (row * 9 + col) & $3FF and "
+                "varied palette/flip bits; BG1HOFS +1 every frame, BG1VOFS +1 while A is held "
+                "(both 0-1023); sprite 0 (16x16, name $042) by the d-pad, sprite 1 (8x8, name "
+                "$107) fixed at (200, 150). See testroms/snes_tiles/tiles.s."
+            ),
+            tile_mask=0x3FF,
+        ),
+        "genesis": TilesRom(
+            system="genesis",
+            core="genesis_plus_gx",
+            extension="md",
+            sprite_tile=0x42,
+            # 68k words at $FF0004...: the core's RAM view holds each as a host-order
+            # (little-endian) word, so a word's low byte comes first
+            offsets=MappingProxyType(
+                {
+                    "scx": 0x04,
+                    "scx_high": 0x05,
+                    "scy": 0x06,
+                    "scy_high": 0x07,
+                    "sprite_x": 0x08,
+                    "sprite_x_high": 0x09,
+                    "sprite_y": 0x0A,
+                    "sprite_y_high": 0x0B,
+                }
+            ),
+            notes=(
+                "A 64x32 plane A whose cell (row, col) names tile 256 + map_tile(row, col) "
+                "with palette (row + col) & 3 and flips (row ^ col) & 3; scroll X +1 every "
+                "frame, Y +1 while B is held (10-bit values); a 3x2-cell sprite (tiles "
+                "$42-$47, column-major) moved by the d-pad, in sprite-table coordinates "
+                "(screen + 128). H40 (320x224)."
+            ),
+        ),
+        "pce": TilesRom(
+            system="pce",
+            core="mednafen_pce_fast",
+            extension="pce",
+            sprite_tile=0x80,
+            offsets=MappingProxyType(
+                {
+                    "scx": 0x03,
+                    "scx_high": 0x04,
+                    "scy": 0x05,
+                    "sprite_x": 0x06,
+                    "sprite_x_high": 0x07,
+                    "sprite_y": 0x08,
+                    "sprite_y_high": 0x09,
+                }
+            ),
+            notes=(
+                "A 64x32 BAT of tiles $100 + map_tile(row, col) in palette (row + col) & 3; "
+                "BXR +1 every frame (0-511), BYR +1 while I (A) is held (0-255). Sprite 0 "
+                "(16x16, pattern $80; SAT X = screen x + 32, Y = screen y + 64, 16-bit "
+                "shadows) moves by the d-pad; sprite 1 (32x32, patterns $84-$87, x flipped) "
+                "sits at screen (160, 120)."
             ),
         ),
     }
@@ -457,7 +536,52 @@ def _build_nes_tiles(src: Path, work: Path) -> bytes:
     return (work / "rom").read_bytes()
 
 
-_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {"nes": _build_nes_tiles}
+def _build_snes_tiles(src: Path, work: Path) -> bytes:
+    return _build_snes(src, work, "tiles")
+
+
+def _build_genesis_tiles(src: Path, work: Path) -> bytes:
+    # '|' starts a comment in m68k GNU as; registers are written without '%'
+    _run(
+        "m68k-linux-gnu-as",
+        "-m68000",
+        "--register-prefix-optional",
+        "-o",
+        work / "tiles.o",
+        src / "tiles.s",
+        cwd=work,
+    )
+    _run(
+        "m68k-linux-gnu-ld",
+        "-Ttext=0",
+        "-e",
+        "start",
+        "-o",
+        work / "tiles.elf",
+        work / "tiles.o",
+        cwd=work,
+    )
+    _run("m68k-linux-gnu-objcopy", "-O", "binary", work / "tiles.elf", work / "rom", cwd=work)
+    rom = bytearray((work / "rom").read_bytes())
+    rom.extend(bytes(0x10000 - len(rom)))  # 64 KiB, as the header's ROM end ($1A4) says
+    # header checksum at $18E: the 16-bit sum of the big-endian words from $200 on
+    total = sum(int.from_bytes(rom[i : i + 2], "big") for i in range(0x200, len(rom), 2))
+    rom[0x18E:0x190] = (total & 0xFFFF).to_bytes(2, "big")
+    return bytes(rom)
+
+
+def _build_pce_tiles(src: Path, work: Path) -> bytes:
+    _run("ca65", "--cpu", "huc6280", "-o", work / "tiles.o", src / "tiles.s", cwd=work)
+    _run("ld65", "-C", src / "hucard.cfg", "-o", work / "rom", work / "tiles.o", cwd=work)
+    return (work / "rom").read_bytes()
+
+
+_TILES_BUILDERS: dict[str, Callable[[Path, Path], bytes]] = {
+    "nes": _build_nes_tiles,
+    "snes": _build_snes_tiles,
+    "genesis": _build_genesis_tiles,
+    "pce": _build_pce_tiles,
+}
 
 
 def hold(emu: Any, port: int, *buttons: int) -> None:

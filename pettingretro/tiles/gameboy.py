@@ -4,7 +4,9 @@ Sits between the host (an ``EmulatorLike`` running gambatte) and the tiles obser
 gambatte's memory map has VRAM (the selected bank only), OAM and high RAM but not the I/O
 registers (LCDC, SCY/SCX, WY/WX), so every read takes them from the core's serialized state,
 which carries both VRAM banks and the whole $FE00-$FFFF block. A state is about 26 KiB and
-costs a few microseconds to make; the fields are found once and checked on every read.
+costs a few microseconds to make; the fields are found here once (and again if the state's
+size changes), and C (``native/tiles.c``) serializes into the host's buffer and decodes the
+grid; the numpy decoder here (``reference_grid``) is the reference it is tested against.
 
 Hardware facts (Pan Docs): tile data $8000-$97FF, 384 tiles of 16 bytes, 2 bits per pixel,
 low byte then high byte per row; background and window maps at $9800 and $9C00 (32x32 ids);
@@ -20,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro import errors
-from pettingretro.host import EmulatorLike
+from pettingretro.host import Emulator, EmulatorLike, TileLayout, tiles_from_state
 
 __all__ = ["GameBoyTiles", "GameBoyVideo", "decode_tiles"]
 
@@ -134,21 +136,35 @@ class GameBoyTiles:
 
     def __init__(self, emu: EmulatorLike) -> None:
         self._emu = emu
-        state = emu.save_state()
+        # in process, C serializes into the host's buffer and decodes it (Emulator.tiles_into);
+        # an isolated emulator's state crosses the pipe as bytes and is decoded from those
+        self._native = emu if isinstance(emu, Emulator) else None
+        self.color = _is_color(emu)
+        self.num_ids = 2 * TILES_PER_BANK if self.color else TILES_PER_BANK
+        self._find(emu.save_state())
+        self._rows = np.arange(ROWS + 1)
+        self._cols = np.arange(COLS + 1)
+
+    def _find(self, state: bytes) -> None:
+        """Find the fields in ``state`` (again when a state's size changed: cartridge RAM)."""
         offsets = _field_offsets(state)
         missing = [name for name in _FIELDS if name not in offsets]
         if missing:
             raise errors.TilesError(
-                f"core '{emu.system_info.library_name}' wrote a save state without "
+                f"core '{self._emu.system_info.library_name}' wrote a save state without "
                 f"{', '.join(missing)}: tiles need gambatte's state layout (label, size, data)"
             )
         self._state_size = len(state)
         self._vram_at = offsets["vram"]
         self._high_at = offsets["hram"]
-        self.color = _is_color(emu)
-        self.num_ids = 2 * TILES_PER_BANK if self.color else TILES_PER_BANK
-        self._rows = np.arange(ROWS + 1)
-        self._cols = np.arange(COLS + 1)
+        self.layout = TileLayout(
+            "gameboy",
+            len(state),
+            (self._vram_at, self._high_at),
+            rows=ROWS,
+            cols=COLS,
+            color=self.color,
+        )
 
     def video(self) -> GameBoyVideo:
         """Read the current frame's video memory and registers (one save state)."""
@@ -157,10 +173,7 @@ class GameBoyTiles:
     def _state(self) -> bytes:
         state = self._emu.save_state()
         if len(state) != self._state_size:
-            # a state's size only changes with the game's cartridge RAM: find the fields again
-            offsets = _field_offsets(state)
-            self._vram_at, self._high_at = offsets["vram"], offsets["hram"]
-            self._state_size = len(state)
+            self._find(state)
         return state
 
     def _video_of(self, state: bytes) -> GameBoyVideo:
@@ -189,9 +202,48 @@ class GameBoyTiles:
         return ids, attrs, (scy % 8, scx % 8)
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
-        """Return the current screen's (18, 20) tile ids, written into ``out`` if given."""
-        # the hot path: one state, a few numpy takes, a Python loop over the shown sprites only
-        state = self._state()
+        """Return the current screen's (18, 20) tile ids, written into ``out`` if given.
+
+        Decoded in C (``native/tiles.c``); :meth:`reference_grid` is the same in numpy.
+        """
+        if out is None:
+            out = np.empty((ROWS, COLS), np.uint16)
+        native = self._native
+        if native is not None and native.tiles_into(self.layout, out):
+            return out  # the hot path: one C call
+        if native is None:
+            return self.decode(self._state(), out)
+        self._find(self._emu.save_state())  # the state's size changed: find the fields again
+        if not native.tiles_into(self.layout, out):
+            raise errors.TilesError(
+                "gambatte's state size changes on every read; tiles cannot follow its fields"
+            )
+        return out
+
+    def decode(
+        self, state: bytes | bytearray | memoryview, out: npt.NDArray[np.uint16] | None = None
+    ) -> npt.NDArray[np.uint16]:
+        """The grid of a state this emulator saved (in C), written into ``out`` if given."""
+        if out is None:
+            out = np.empty((ROWS, COLS), np.uint16)
+        if not tiles_from_state(state, self.layout, out):
+            self._find(bytes(state))
+            tiles_from_state(state, self.layout, out)
+        return out
+
+    def reference_grid(
+        self,
+        out: npt.NDArray[np.uint16] | None = None,
+        state: bytes | None = None,
+    ) -> npt.NDArray[np.uint16]:
+        """:meth:`grid` in numpy and Python: of the current frame, or of ``state`` if given.
+
+        The reference the C decoder is tested against, cell for cell.
+        """
+        if state is None:
+            state = self._state()
+        elif len(state) != self._state_size:
+            self._find(state)
         high = self._high_at
         lcdc = state[high + _LCDC]
         scy, scx = state[high + _SCY], state[high + _SCX]

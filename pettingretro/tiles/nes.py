@@ -4,7 +4,9 @@ Sits between the host (an ``EmulatorLike`` running fceumm) and the tiles observa
 fceumm exposes no PPU memory through get_memory or its memory map, so every read takes it
 from the core's serialized state: ``NTAR`` (the 2 KiB of nametable RAM), ``SPRA`` (OAM),
 ``PPUR`` (PPUCTRL, PPUMASK, ...), ``TADD`` (the PPU's temporary address "t": the scroll the
-game set for this frame) and ``XOFF`` (fine X), plus ``CHRR`` and ``PRAM`` for drawing.
+game set for this frame) and ``XOFF`` (fine X), plus ``CHRR`` and ``PRAM`` for drawing. The
+fields are found here once; C (``native/tiles.c``) decodes the grid, and the numpy decoder
+here (``reference_grid``) is the reference it is tested against.
 
 Hardware facts (NESdev wiki): four logical nametables of 32x30 cells at $2000-$2FFF, folded
 onto the 2 KiB by the cartridge's mirroring; each ends in a 64-byte attribute table (one
@@ -20,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro import errors
-from pettingretro.host import EmulatorLike
+from pettingretro.host import Emulator, EmulatorLike, TileLayout, tiles_from_state
 
 __all__ = ["NesTiles", "NesVideo", "decode_tiles"]
 
@@ -122,12 +124,19 @@ class NesTiles:
 
     def __init__(self, emu: EmulatorLike) -> None:
         self._emu = emu
+        # in process, C serializes into the host's buffer and decodes it (Emulator.tiles_into);
+        # an isolated emulator's state crosses the pipe as bytes and is decoded from those
+        self._native = emu if isinstance(emu, Emulator) else None
         self.mapper, self.vertical = _header(emu)
-        state = emu.save_state()
-        self._find(state)
         height, width = emu.av_info.base_height, emu.av_info.base_width
+        if not (0 < height <= 240 and 0 < width <= 256):
+            raise errors.TilesError(
+                f"core '{emu.system_info.library_name}' shows a {width}x{height} picture, not "
+                "(a crop of) the NES's 256x240: NES tiles need fceumm"
+            )
         self.crop = ((240 - height) // 2, (256 - width) // 2)
         self.rows, self.cols = height // 8, width // 8
+        self._find(emu.save_state())
         self._r = np.arange(self.rows + 1)
         self._c = np.arange(self.cols + 1)
         # physical nametable page of each logical one: [top-left, top-right, bottom-left, ...]
@@ -150,6 +159,15 @@ class NesTiles:
         chr_at = entries.get("CHRR")
         self._chr_at = chr_at[0] if chr_at and chr_at[1] == _OPTIONAL["CHRR"] else None
         self._state_size = len(state)
+        self.layout = TileLayout(
+            "nes",
+            len(state),
+            [self._at[n] for n in ("NTAR", "SPRA", "PPUR", "TADD", "XOFF")],
+            rows=self.rows,
+            cols=self.cols,
+            vertical=self.vertical,
+            crop=self.crop,
+        )
 
     def _state(self) -> bytes:
         state = self._emu.save_state()
@@ -208,9 +226,48 @@ class NesTiles:
         return ids, palettes, (top % 8, left % 8)
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
-        """Return the current screen's (rows, cols) tile ids, written into ``out`` if given."""
-        # the hot path: one state, one add and one take, a Python loop over the OAM bytes
-        state = self._state()
+        """Return the current screen's (rows, cols) tile ids, written into ``out`` if given.
+
+        Decoded in C (``native/tiles.c``); :meth:`reference_grid` is the same in numpy.
+        """
+        if out is None:
+            out = np.empty((self.rows, self.cols), np.uint16)
+        native = self._native
+        if native is not None and native.tiles_into(self.layout, out):
+            return out  # the hot path: one C call
+        if native is None:
+            return self.decode(self._state(), out)
+        self._find(self._emu.save_state())  # the state's size changed: find the fields again
+        if not native.tiles_into(self.layout, out):
+            raise errors.TilesError(
+                "fceumm's state size changes on every read; tiles cannot follow its fields"
+            )
+        return out
+
+    def decode(
+        self, state: bytes | bytearray | memoryview, out: npt.NDArray[np.uint16] | None = None
+    ) -> npt.NDArray[np.uint16]:
+        """The grid of a state this emulator saved (in C), written into ``out`` if given."""
+        if out is None:
+            out = np.empty((self.rows, self.cols), np.uint16)
+        if not tiles_from_state(state, self.layout, out):
+            self._find(bytes(state))
+            tiles_from_state(state, self.layout, out)
+        return out
+
+    def reference_grid(
+        self,
+        out: npt.NDArray[np.uint16] | None = None,
+        state: bytes | None = None,
+    ) -> npt.NDArray[np.uint16]:
+        """:meth:`grid` in numpy and Python: of the current frame, or of ``state`` if given.
+
+        The reference the C decoder is tested against, cell for cell.
+        """
+        if state is None:
+            state = self._state()
+        elif len(state) != self._state_size:
+            self._find(state)
         at = self._at
         ctrl, mask = state[at["PPUR"]], state[at["PPUR"] + 1]
         t = state[at["TADD"]] | state[at["TADD"] + 1] << 8

@@ -1,7 +1,8 @@
 """Which consoles give a tile grid: the reader for an emulator's core, or why there is none.
 
-Sits above the per-console decoders (``gameboy``, ``nes``) and below the env: the env asks
-``tile_reader(emu)`` once per game and ``reader.grid(out)`` every step.
+Sits above the per-console decoders (``gameboy``, ``nes``, ``snes``, ``genesis``, ``pce``) and
+below the env: the env asks ``tile_reader(emu)`` once per game and ``reader.grid(out)`` every
+step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import numpy.typing as npt
 from pettingretro import errors
 from pettingretro.host import EmulatorLike
 from pettingretro.tiles.gameboy import GameBoyTiles
+from pettingretro.tiles.genesis import GenesisTiles
 from pettingretro.tiles.nes import NesTiles
+from pettingretro.tiles.snes import SnesTiles
+from pettingretro.tiles.pce import PceTiles
 
 __all__ = ["UNSUPPORTED", "TileReader", "tile_reader"]
 
@@ -36,21 +40,19 @@ UNSUPPORTED = {
         "nestopia exposes no PPU memory or scroll registers and its state is not decoded; "
         "run NES games on fceumm (stable-retro's core) for tiles"
     ),
-    "Snes9x": (
-        "snes9x exposes VRAM but not the PPU registers (BG mode, scroll, tile and map bases) "
-        "a grid needs; not decoded yet"
-    ),
-    "Genesis Plus GX": (
-        "Genesis Plus GX exposes no VDP memory or registers; not decoded from its state yet"
-    ),
-    "Beetle PCE Fast": "mednafen_pce_fast exposes no VDC memory or registers",
     "Stella": "the Atari 2600 has no tile hardware: its screen is drawn line by line",
     "mGBA": "mgba is not decoded yet (Game Boy Advance modes 0-2 have tile maps)",
 }
 
-_READERS: dict[str, type[GameBoyTiles] | type[NesTiles]] = {
+_READERS: dict[
+    str,
+    type[GameBoyTiles] | type[NesTiles] | type[SnesTiles] | type[GenesisTiles] | type[PceTiles],
+] = {
     "Gambatte": GameBoyTiles,
     "FCEUmm": NesTiles,
+    "Snes9x": SnesTiles,
+    "Genesis Plus GX": GenesisTiles,
+    "Mednafen PCE Fast": PceTiles,  # the stable-retro wheel's and Debian's mednafen_pce_fast
 }
 
 
@@ -73,6 +75,8 @@ def tile_reader(emu: EmulatorLike) -> TileReader:
         why = UNSUPPORTED.get(name, f"core '{name}' is not one the tiles observation decodes")
         raise errors.TilesError(
             f"obs_type='tiles' is not available for this game: {why}. Tiles work on Game Boy "
-            "and Game Boy Color (gambatte) and the NES (fceumm); use obs_type='rgb_image' here"
+            "and Game Boy Color (gambatte), the NES (fceumm), the SNES (snes9x), the "
+            "Genesis / Mega Drive (genesis_plus_gx) and the PC Engine (mednafen_pce_fast); use "
+            "obs_type='rgb_image' here"
         )
     return reader(emu)

@@ -28,7 +28,7 @@ import pytest
 import pettingretro
 from pettingretro import errors
 from pettingretro.cores import REQUIRED_BIOS
-from pettingretro.host import MAX_FRAMES, MAX_PORTS, Emulator, step_many
+from pettingretro.host import MAX_FRAMES, MAX_PORTS, Emulator, TileLayout, step_many
 
 REPO_ROOT = Path(pettingretro.__file__).resolve().parents[1]
 
@@ -657,6 +657,11 @@ CALLS = {
     "memory": lambda e: e.memory("system_ram"),
     "memory_maps": lambda e: e.memory_maps,
     "save_state": lambda e: e.save_state(),
+    "save_state_into": lambda e: e.save_state_into(bytearray(481)),
+    "tiles_into": lambda e: e.tiles_into(
+        TileLayout("gameboy", 0x4200, (0, 0x4000), rows=18, cols=20),
+        np.zeros((18, 20), np.uint16),
+    ),
     "load_state": lambda e: e.load_state(b"\0" * 481),
     "reset": lambda e: e.reset(),
     "options": lambda e: e.options,
