@@ -197,13 +197,13 @@ def serial_share(games: int, seconds: float) -> dict[str, Any]:
     for i in range(WARMUP_STEPS):
         r.step(i)
     env = _last_venv[0]
-    if env._into is not None:  # observations made on the C threads
-        env._into = timed(env._into)
+    if env._prepared is not None:  # one prepared C call: frames, observations, their layout
+        env._prepared = timed(env._prepared)
     inside[0] = 0.0
     m = measure(r, seconds, WARMUP_STEPS)
     r.close()
     s = 1 - inside[0] / m["wall"]
-    return {"serial": s, "bound": 1 / (s + (1 - s) / 2), "c_obs": env._into is not None}
+    return {"serial": s, "bound": 1 / (s + (1 - s) / 2), "c_obs": env._prepared is not None}
 
 
 def build_runner(name: str) -> Runner:
@@ -410,7 +410,7 @@ def main() -> None:
     c_obs = any(sh.get("c_obs") for sh in serial.values())
     print(
         "\nobservations made "
-        + ("on the C threads (host.step_many_into)" if c_obs else "in numpy after the C step")
+        + ("on the C threads, in their final layout (host.PreparedStep)" if c_obs else "in numpy after the C step")
     )
     print(f"load average {loadavg()} (after); {time.perf_counter() - began:.0f} s in all")
 

@@ -32,7 +32,8 @@ enum {
     PR_LOG_PENDING = 1
 };
 
-enum { PR_SCREEN_RGB = 0, PR_SCREEN_GRAY = 1 };
+/* Screen modes; PR_OBS_RAM is a pool observation mode only (the frame is the RAM). */
+enum { PR_SCREEN_RGB = 0, PR_SCREEN_GRAY = 1, PR_OBS_RAM = 2 };
 
 /* Limits. PR_MAX_FRAMES: frames one step may run (about 28 minutes of play at 60 fps).
  * PR_MAX_THREADS: threads of one pool. PR_RESIZE_MAX_ROW: values (width x channels) of one row
@@ -151,6 +152,31 @@ const char *pr_pool_error(const pr_pool *p);
 int pr_pool_step(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,
                  int video, int *rcs);
 
+/* Observation rows in their final layout: emulator i's agent a's row starts at
+ * rows + i * game_stride + a * row_stride and holds `stack` frames, oldest first (what follows
+ * them, agent indicators say, is left alone). A frame is height x width x channels: `planes`
+ * lays frames out as (channels, height, width) planes one after another, else interleaved, pixel
+ * p's channels of frame k at p * pixel_stride + k * channels. Each step shifts every row's stack
+ * one frame older and puts the new frame last; a row whose `alive` byte (n x agents; NULL: all
+ * alive) is 0 gets a stack of zeros instead. RAM: height 1, width its size, 1 channel, planes.
+ * `direct` (stack 1, a row laid out as the frame itself, no max_pool, no resize): the frame is
+ * made straight in the first live row (row 0 when none is) and copied to the others; `last` is
+ * then not written. */
+struct pr_rows_spec {
+    uint8_t *rows;
+    size_t game_stride;
+    size_t row_stride;
+    unsigned agents;
+    const uint8_t *alive;
+    unsigned stack;
+    unsigned height;
+    unsigned width;
+    unsigned channels;
+    int planes;
+    unsigned pixel_stride;
+    int direct;
+};
+
 /* Batched stepping that also makes each emulator's observation, on the pool threads.
  * Per emulator: run frames-1 frames, convert the picture (mode PR_SCREEN_*) into its `last`
  * buffer, run the last frame, convert into `last`, and with max_pool keep in `pooled` the
@@ -158,7 +184,12 @@ int pr_pool_step(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons,
  * frame is then resampled by area into `dst` with the taps AreaResize computes: output row j is
  * sum_t h_weight[j,t] * row h_index[j,t], output column i likewise, then (acc + divisor/2) /
  * divisor; the picture must then be src_w x src_h, src_w x channels <= PR_RESIZE_MAX_ROW.
- * Buffers are per emulator, `*_stride` bytes apart. */
+ * Buffers are per emulator, `*_stride` bytes apart.
+ * Mode PR_OBS_RAM: the frame is the RAM, `frame_stride` bytes: SYSTEM_RAM, then `nregions`
+ * regions of the core's memory map, each found by its start address when it is copied (a
+ * reload may move them) and `region_len` bytes long; the frames run with video when `video`.
+ * With `rows` the new frame (resized, pooled or last) also goes into its final place in the
+ * vector env's observation rows (struct pr_rows_spec). */
 struct pr_obs_spec {
     int mode;
     int max_pool;
@@ -178,6 +209,11 @@ struct pr_obs_spec {
     uint32_t divisor;
     uint8_t *dst;
     size_t dst_stride;
+    int video;
+    unsigned nregions;
+    const uint64_t *region_start;
+    const uint64_t *region_len;
+    const struct pr_rows_spec *rows;
 };
 int pr_pool_step_obs(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons,
                      unsigned frames, int *rcs, const struct pr_obs_spec *spec);

@@ -67,12 +67,148 @@ static int pool_fail(pr_pool *p, int code, const char *fmt, ...) {
 
 /* ---------------------------------------------------------------- one emulator's work */
 
+/* The RAM observation: SYSTEM_RAM, then the listed regions of the memory map, looked up now. */
+static int gather_ram(pr_emu *e, const struct pr_obs_spec *s, uint8_t *dst) {
+    size_t size = 0, at, extra = 0;
+    for (unsigned r = 0; r < s->nregions; r++) extra += s->region_len[r];
+    const uint8_t *ram = pr_memory(e, PR_MEMORY_SYSTEM_RAM, &size);
+    if (!ram || size + extra != s->frame_stride)
+        return pr_fail(e, PR_EINVAL, "the system RAM is %zu bytes; the observation expects %zu",
+                       size, s->frame_stride - extra);
+    memcpy(dst, ram, size);
+    at = size;
+    for (unsigned r = 0; r < s->nregions; r++) {
+        const struct pr_memdesc *d = NULL;
+        for (unsigned m = 0; m < e->nmaps && !d; m++)
+            if (e->maps[m].start == s->region_start[r] && e->maps[m].ptr &&
+                e->maps[m].len >= s->region_len[r])
+                d = &e->maps[m];
+        if (!d)
+            return pr_fail(e, PR_EINVAL, "the core's memory map has no %llu-byte region at 0x%llx",
+                           (unsigned long long)s->region_len[r],
+                           (unsigned long long)s->region_start[r]);
+        memcpy(dst + at, d->ptr + d->offset, s->region_len[r]);
+        at += s->region_len[r];
+    }
+    return PR_OK;
+}
+
+/* Shift row `r` one frame older and put `src` (height x width x channels) last. */
+static void row_push(const struct pr_rows_spec *w, uint8_t *r, const uint8_t *src) {
+    size_t pixels = (size_t)w->height * w->width, c = w->channels;
+    size_t frame = pixels * c, keep = (size_t)(w->stack - 1) * c;
+    if (w->planes) {
+        if (w->stack > 1) memmove(r, r + frame, (w->stack - 1) * frame);
+        uint8_t *d = r + (w->stack - 1) * frame;
+        if (c == 1) {
+            memcpy(d, src, frame);
+        } else {
+            for (size_t p = 0; p < pixels; p++)
+                for (size_t k = 0; k < c; k++) d[k * pixels + p] = src[p * c + k];
+        }
+        return;
+    }
+    if (w->pixel_stride == c) { /* one frame, pixels packed: the frame as it is */
+        memcpy(r, src, frame);
+        return;
+    }
+    for (size_t p = 0; p < pixels; p++) {
+        uint8_t *d = r + p * w->pixel_stride;
+        if (keep) memmove(d, d + c, keep);
+        memcpy(d + keep, src + p * c, c);
+    }
+}
+
+/* Copy row `from`'s stack into row `to` (rows alive since their episode began are equal). */
+static void row_copy(const struct pr_rows_spec *w, uint8_t *to, const uint8_t *from) {
+    size_t pixels = (size_t)w->height * w->width, span = (size_t)w->stack * w->channels;
+    if (w->planes || w->pixel_stride == span) {
+        memcpy(to, from, pixels * span);
+        return;
+    }
+    for (size_t p = 0; p < pixels; p++)
+        memcpy(to + p * w->pixel_stride, from + p * w->pixel_stride, span);
+}
+
+static void row_zero(const struct pr_rows_spec *w, uint8_t *r) {
+    size_t pixels = (size_t)w->height * w->width, span = (size_t)w->stack * w->channels;
+    if (w->planes || w->pixel_stride == span) {
+        memset(r, 0, pixels * span);
+        return;
+    }
+    for (size_t p = 0; p < pixels; p++) memset(r + p * w->pixel_stride, 0, span);
+}
+
+/* `direct` rows: where emulator i's frame is made (its first live row), the others after. */
+static uint8_t *first_row(const struct pr_rows_spec *w, unsigned i) {
+    uint8_t *game = w->rows + (size_t)i * w->game_stride;
+    const uint8_t *alive = w->alive ? w->alive + (size_t)i * w->agents : NULL;
+    for (unsigned a = 0; alive && a < w->agents; a++)
+        if (alive[a]) return game + (size_t)a * w->row_stride;
+    return game;
+}
+
+static void finish_direct(const struct pr_rows_spec *w, unsigned i, const uint8_t *made,
+                          size_t bytes) {
+    uint8_t *game = w->rows + (size_t)i * w->game_stride;
+    const uint8_t *alive = w->alive ? w->alive + (size_t)i * w->agents : NULL;
+    for (unsigned a = 0; a < w->agents; a++) {
+        uint8_t *r = game + (size_t)a * w->row_stride;
+        if (r == made) continue;
+        if (alive && !alive[a])
+            memset(r, 0, bytes);
+        else
+            memcpy(r, made, bytes);
+    }
+}
+
+static int put_rows(pr_emu *e, const struct pr_rows_spec *w, unsigned i, const uint8_t *src,
+                    size_t src_bytes) {
+    if (src_bytes != (size_t)w->height * w->width * w->channels)
+        return pr_fail(e, PR_EINVAL, "the frame is %zu bytes but the observation rows take %ux%ux%u",
+                       src_bytes, w->height, w->width, w->channels);
+    uint8_t *game = w->rows + (size_t)i * w->game_stride;
+    const uint8_t *alive = w->alive ? w->alive + (size_t)i * w->agents : NULL;
+    const uint8_t *first = NULL;
+    for (unsigned a = 0; a < w->agents; a++) {
+        uint8_t *r = game + (size_t)a * w->row_stride;
+        if (alive && !alive[a])
+            row_zero(w, r);
+        else if (first)
+            row_copy(w, r, first);
+        else {
+            row_push(w, r, src);
+            first = r;
+        }
+    }
+    return PR_OK;
+}
+
 static int step_obs(pr_emu *e, const uint16_t *buttons, unsigned frames,
                     const struct pr_obs_spec *s, unsigned i, uint32_t *acc) {
-    uint8_t *last = s->last + (size_t)i * s->frame_stride;
+    const struct pr_rows_spec *w = s->rows;
+    int direct = w && w->direct;
+    uint8_t *last = direct ? first_row(w, i) : s->last + (size_t)i * s->frame_stride;
     uint8_t *pooled = s->max_pool ? s->pooled + (size_t)i * s->frame_stride : last;
     size_t size = s->frame_stride;
     int rc;
+    if (s->mode == PR_OBS_RAM) {
+        rc = pr_step(e, buttons, PR_MAX_PORTS, frames, s->video ? PR_RUN_VIDEO : 0, NULL, 0, 0);
+        if (rc < 0) return rc;
+        int got = gather_ram(e, s, last);
+        if (got) return got;
+        if (direct)
+            finish_direct(w, i, last, size);
+        else if (w && (got = put_rows(e, w, i, last, size)))
+            return got;
+        return rc;
+    }
+    if (direct) {
+        if ((rc = pr_step(e, buttons, PR_MAX_PORTS, frames, PR_RUN_VIDEO, last, size, s->mode)) < 0)
+            return rc;
+        finish_direct(w, i, last, size);
+        return rc;
+    }
     if (s->max_pool) {
         if ((rc = pr_step(e, buttons, PR_MAX_PORTS, frames - 1, PR_RUN_VIDEO, pooled, size, s->mode)) < 0)
             return rc;
@@ -89,6 +225,12 @@ static int step_obs(pr_emu *e, const uint16_t *buttons, unsigned frames,
             return pr_fail(e, PR_EINVAL, "the picture is %ux%u but the resize expects %ux%u", w, h,
                            s->src_w, s->src_h);
         pr_area_resize(pooled, s, acc, s->dst + (size_t)i * s->dst_stride);
+    }
+    if (s->rows) {
+        int got = s->out_h ? put_rows(e, s->rows, i, s->dst + (size_t)i * s->dst_stride,
+                                      (size_t)s->out_h * s->out_w * (s->mode == PR_SCREEN_RGB ? 3 : 1))
+                           : put_rows(e, s->rows, i, pooled, pr_frame_bytes(e, s->mode));
+        if (got) return got;
     }
     return rc;
 }
@@ -215,8 +357,26 @@ const char *pr_pool_error(const pr_pool *p) { return p->err; }
 
 static int check_spec(pr_pool *p, unsigned frames, const struct pr_obs_spec *s) {
     if (!s || !s->last) return pool_fail(p, PR_EINVAL, "the observation spec has no `last` buffer");
-    if (s->mode != PR_SCREEN_RGB && s->mode != PR_SCREEN_GRAY)
+    if (s->mode != PR_SCREEN_RGB && s->mode != PR_SCREEN_GRAY && s->mode != PR_OBS_RAM)
         return pool_fail(p, PR_EINVAL, "unknown screen mode %d", s->mode);
+    if (s->mode == PR_OBS_RAM && (s->max_pool || s->out_h))
+        return pool_fail(p, PR_EINVAL, "max_pool and resize need pictures, not RAM");
+    if (s->nregions && (!s->region_start || !s->region_len))
+        return pool_fail(p, PR_EINVAL, "RAM regions need their starts and lengths");
+    const struct pr_rows_spec *w = s->rows;
+    if (w) {
+        unsigned c = s->mode == PR_SCREEN_RGB ? 3u : 1u;
+        if (!w->rows || w->agents < 1 || w->stack < 1 || w->channels != c)
+            return pool_fail(p, PR_EINVAL,
+                             "the observation rows need a buffer, agents, a stack and %u channels", c);
+        if (!w->planes && w->pixel_stride < w->stack * c)
+            return pool_fail(p, PR_EINVAL, "interleaved rows need a pixel stride >= %u", w->stack * c);
+        if (w->direct && (w->stack != 1 || s->max_pool || s->out_h ||
+                          (size_t)w->height * w->width * c != s->frame_stride ||
+                          w->row_stride < s->frame_stride || (!w->planes && w->pixel_stride != c)))
+            return pool_fail(p, PR_EINVAL,
+                             "direct rows take one frame in its own layout, no max_pool, no resize");
+    }
     if (s->max_pool && !s->pooled)
         return pool_fail(p, PR_EINVAL, "max_pool needs a `pooled` buffer");
     if (s->max_pool && frames < 2)
@@ -271,10 +431,13 @@ static int pool_run(pr_pool *p, const struct pr_job *job, unsigned want) {
         pthread_mutex_unlock(&p->mu);
     }
     __atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
-    int worst = PR_OK;
-    for (unsigned i = 0; i < job->n; i++)
+    int worst = PR_OK, any = 0;
+    for (unsigned i = 0; i < job->n; i++) {
         if (job->rcs[i] < worst) worst = job->rcs[i];
-    return worst;
+        any |= job->rcs[i];
+    }
+    /* no failure but a log line waiting: say so, the caller then drains the logs */
+    return worst == PR_OK && any ? PR_LOG_PENDING : worst;
 }
 
 int pr_pool_step(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons, unsigned frames,

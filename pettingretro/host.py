@@ -31,6 +31,7 @@ __all__ = [
     "MemoryDescriptor",
     "OptionInfo",
     "Pool",
+    "PreparedStep",
     "SystemInfo",
     "TermProgram",
     "TileLayout",
@@ -1365,6 +1366,196 @@ def _batch_result(emulators: Sequence[Emulator], rc: int, rcs: Any, p: Any, what
     for i, em in enumerate(emulators):
         if rcs[i]:
             em._check(rcs[i])
+
+
+_OBS_MODES = {"rgb": lib.PR_SCREEN_RGB, "gray": lib.PR_SCREEN_GRAY, "ram": lib.PR_OBS_RAM}
+
+
+class PreparedStep:
+    """:func:`step_many_into` turned into C's form once: each call is one C call, no Python per emulator.
+
+    For a caller that steps the same emulators into the same arrays every time (a vector env):
+    the handles, the buttons and every buffer are fixed here; write each step's masks into
+    ``buttons`` (and the rows' liveness into ``alive``) in place, then call. With ``rows`` each
+    new frame also goes, on the pool threads, into its final place in the observation rows
+    (``native/host.h``, ``struct pr_rows_spec``): stacked, as planes or interleaved, copied into
+    every live agent's row, zeros in the others.
+
+    Args:
+        pool: the :class:`Pool` that steps.
+        emulators: distinct emulators.
+        buttons: uint16 (n, MAX_PORTS), C-contiguous, read at every call.
+        frames: frames per call (>= 2 with ``pooled``).
+        last: uint8 (n, ...) C-contiguous: each one's last frame ((H, W, 3); (H, W) for gray) or
+            its RAM (``mode="ram"``).
+        mode: ``"rgb"``, ``"gray"`` or ``"ram"``.
+        pooled, resize, out: as for :func:`step_many_into`.
+        video: with ``mode="ram"``, keep each one's picture too (for render()).
+        ram_regions: with ``mode="ram"``, ``(start address, length)`` of each memory-map region
+            that follows SYSTEM_RAM in ``last``; looked up at every call (a reload may move it).
+        rows: uint8 (n, agents, row) C-contiguous observation rows.
+        alive: uint8 (n, agents) C-contiguous, read at every call: 0 gives that row zeros.
+        stack: frames per row, oldest first.
+        frame_shape: ``(height, width, channels)`` of the frame a row takes (after ``resize``).
+        planes: frames as (channels, height, width) planes; else interleaved by pixel.
+        pixel_stride: interleaved: bytes from one pixel to the next in a row.
+        direct: make each frame straight in its first live row and copy it to the others
+            (``stack`` 1, a row laid out as the frame itself, no ``pooled``, no ``resize``);
+            ``last`` is then not written.
+
+    Raises:
+        ValueError: buffers of the wrong type, shape or size.
+    """
+
+    def __init__(
+        self,
+        pool: Pool,
+        emulators: Sequence[Emulator],
+        buttons: npt.NDArray[np.uint16],
+        frames: int,
+        last: npt.NDArray[np.uint8],
+        *,
+        mode: str = "rgb",
+        pooled: npt.NDArray[np.uint8] | None = None,
+        resize: tuple[Any, ...] | None = None,
+        out: npt.NDArray[np.uint8] | None = None,
+        video: bool = False,
+        ram_regions: Sequence[tuple[int, int]] = (),
+        rows: npt.NDArray[np.uint8] | None = None,
+        alive: npt.NDArray[np.uint8] | None = None,
+        stack: int = 1,
+        frame_shape: tuple[int, int, int] | None = None,
+        planes: bool = True,
+        pixel_stride: int = 0,
+        direct: bool = False,
+    ) -> None:
+        if mode not in _OBS_MODES:
+            raise ValueError(f"mode must be 'rgb', 'gray' or 'ram', got {mode!r}")
+        n = len(emulators)
+        if not buttons.flags.c_contiguous:
+            raise ValueError("buttons must be C-contiguous: the call reads it in place")
+        for name, arr in (("last", last), ("pooled", pooled), ("out", out), ("rows", rows)):
+            if arr is not None and (
+                arr.dtype != np.uint8 or not arr.flags.c_contiguous or len(arr) != n
+            ):
+                raise ValueError(
+                    f"{name} must be a C-contiguous uint8 array, one entry per emulator"
+                )
+        self._count, self._handles, _, self._p, _ = _batch_args(
+            emulators, buttons, frames, pool, None
+        )
+        if pooled is not None and (pooled.shape != last.shape or self._count < 2):
+            raise ValueError("pooled needs last's shape and at least 2 frames per step")
+        if mode == "ram" and (pooled is not None or resize is not None):
+            raise ValueError("max-pooling and resizing need pictures, not RAM")
+        if (resize is None) != (out is None):
+            raise ValueError("resize and out go together")
+        self._pool, self._emus = pool, list(emulators)
+        self._buttons = buttons  # the C side reads it in place: keep it alive
+        spec = ffi.new("struct pr_obs_spec *")
+        keep: list[Any] = [spec]  # everything the struct points into lives as long as self
+        spec.mode = _OBS_MODES[mode]
+        spec.video = int(bool(video))
+        keep.append(ffi.from_buffer("uint8_t[]", last, require_writable=True))
+        spec.last = keep[-1]
+        spec.frame_stride = last[0].nbytes if n else 0
+        if pooled is not None:
+            spec.max_pool = 1
+            keep.append(ffi.from_buffer("uint8_t[]", pooled, require_writable=True))
+            spec.pooled = keep[-1]
+        if resize is not None and out is not None:
+            h_index, h_weight, w_index, w_weight, divisor = resize
+            taps = [
+                ffi.from_buffer("int32_t[]", np.ascontiguousarray(h_index, np.int32)),
+                ffi.from_buffer("uint32_t[]", np.ascontiguousarray(h_weight, np.uint32)),
+                ffi.from_buffer("int32_t[]", np.ascontiguousarray(w_index, np.int32)),
+                ffi.from_buffer("uint32_t[]", np.ascontiguousarray(w_weight, np.uint32)),
+            ]
+            keep += taps
+            spec.h_index, spec.h_weight, spec.w_index, spec.w_weight = taps
+            spec.src_h, spec.src_w = last.shape[1], last.shape[2]
+            spec.out_h, spec.h_taps = np.shape(h_index)
+            spec.out_w, spec.w_taps = np.shape(w_index)
+            spec.divisor = int(divisor)
+            keep.append(ffi.from_buffer("uint8_t[]", out, require_writable=True))
+            spec.dst = keep[-1]
+            spec.dst_stride = out[0].nbytes if n else 0
+        if ram_regions:
+            if mode != "ram":
+                raise ValueError("ram_regions go with mode='ram'")
+            starts = ffi.new("uint64_t[]", [int(a) for a, _ in ram_regions])
+            lens = ffi.new("uint64_t[]", [int(b) for _, b in ram_regions])
+            keep += [starts, lens]
+            spec.nregions, spec.region_start, spec.region_len = len(ram_regions), starts, lens
+        if rows is not None:
+            if frame_shape is None or len(frame_shape) != 3:
+                raise ValueError("rows need frame_shape (height, width, channels)")
+            h, w, c = (int(x) for x in frame_shape)
+            row_bytes = rows[0, 0].nbytes if n else 0
+            span = stack * c
+            if (
+                rows.ndim != 3
+                or stack < 1
+                or (
+                    n
+                    and (
+                        span * h * w > row_bytes
+                        or (not planes and pixel_stride * h * w > row_bytes)
+                    )
+                )
+            ):
+                raise ValueError(
+                    f"rows {rows.shape} cannot hold {stack} frames of {frame_shape} per row"
+                )
+            if not planes and pixel_stride < span:
+                raise ValueError(
+                    f"interleaved rows need pixel_stride >= {span}, got {pixel_stride}"
+                )
+            if alive is not None and (
+                alive.dtype != np.uint8
+                or alive.shape != rows.shape[:2]
+                or not alive.flags.c_contiguous
+            ):
+                raise ValueError(f"alive must be C-contiguous uint8 of shape {rows.shape[:2]}")
+            r = ffi.new("struct pr_rows_spec *")
+            keep.append(r)
+            keep.append(ffi.from_buffer("uint8_t[]", rows, require_writable=True))
+            r.rows = keep[-1]
+            r.game_stride = rows[0].nbytes if n else 0
+            r.row_stride = row_bytes
+            r.agents = rows.shape[1]
+            if alive is not None:
+                keep.append(ffi.from_buffer("uint8_t[]", alive))
+                r.alive = keep[-1]
+            r.stack, r.height, r.width, r.channels = stack, h, w, c
+            r.planes, r.pixel_stride = int(bool(planes)), int(pixel_stride)
+            if direct and (stack != 1 or pooled is not None or resize is not None):
+                raise ValueError("direct rows take one frame, without pooled or resize")
+            r.direct = int(bool(direct))
+            spec.rows = r
+        self._spec, self._keep = spec, keep
+        self._b = ffi.from_buffer("uint16_t[]", buttons)
+        self._rcs = ffi.new("int[]", max(n, 1))
+        self._n = n
+        self._reserve = self._count > _SLICE_FRAMES  # long steps keep audio in slices
+
+    def __call__(self) -> None:
+        """Step every emulator once; the observations are in the buffers when it returns.
+
+        Raises:
+            ValueError: the pool was closed, or a frame no longer fits the buffers.
+            EmulatorClosedError: an emulator was closed.
+        """
+        p = self._pool._live()
+        if self._reserve:
+            for em in self._emus:
+                if em._audio_owned:
+                    em._audio_reserve(self._count)
+        rc = lib.pr_pool_step_obs(
+            p, self._handles, self._n, self._b, self._count, self._rcs, self._spec
+        )
+        if rc:
+            _batch_result(self._emus, rc, self._rcs, p, "PreparedStep")
 
 
 def step_many(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -21,12 +22,12 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from pettingretro import host
 from pettingretro.checks import ArgumentTypeError, check_bool, check_int
 from pettingretro.errors import VectorEnvError
-from pettingretro.host import MAX_PORTS, Emulator, Pool, step_many
+from pettingretro.host import MAX_PORTS, Emulator, Pool, PreparedStep, step_many
 from pettingretro.parallel.env import RetroParallelEnv
 from pettingretro.registry import resolve
+from pettingretro.tiles.ram import GameRam
 from pettingretro.vector.resize import AreaResize
 
 __all__ = ["ATARI_PREPROCESSING", "RetroVectorEnv", "vector_env"]
@@ -209,35 +210,52 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             self._small = np.zeros((n, *frame_shape), np.uint8)
         self._frame_shape = frame_shape
 
-        # one observation row = [frame_stack frames][indicators]; images as planes (C, H, W)
+        # one observation row = [frame_stack frames][indicators] in the layout the user gets:
+        # frames as planes (C, H, W) one after another, or interleaved by pixel (channels_last,
+        # and a plain RGB frame's own (H, W, 3)); C puts every step's frame straight into it
         plain = frame_stack == 1 and not agent_indicator
+        ind = na if agent_indicator else 0
         if image:
             h, w = frame_shape[:2]
             c = frame_shape[2] if len(frame_shape) == 3 else 1
-            self._planes = c
-            plane = h * w
-            self._frame_size = c * plane
-            ind_size = plane * na if agent_indicator else 0
+            channels = frame_stack * c + ind
             if plain:
                 single_shape: tuple[int, ...] = (*frame_shape, 1) if gray_channel else frame_shape
+                interleaved = c > 1
             else:
-                channels = frame_stack * c + (na if agent_indicator else 0)
                 single_shape = (h, w, channels) if channels_last else (channels, h, w)
-        else:
-            self._planes = 0
-            self._frame_size = int(np.prod(frame_shape))
-            ind_size = na if agent_indicator else 0
-            single_shape = frame_shape if plain else (frame_stack * self._frame_size + ind_size,)
+                interleaved = channels_last
+            ind_size = h * w * ind
+        else:  # RAM: one row of bytes, frames one after another, then one value per agent
+            h, w, c = 1, int(np.prod(frame_shape)), 1
+            channels = frame_stack + ind
+            interleaved = False
+            ind_size = ind
+            single_shape = frame_shape if plain else (frame_stack * w + ind,)
+        self._frame_hwc = (h, w, c)
+        self._interleaved = interleaved
+        self._frame_size = h * w * c
         self._plain = plain
-        row = frame_stack * self._frame_size + ind_size
+        fs = frame_stack
+        row = fs * self._frame_size + ind_size
         self._rows = np.zeros((n, na, row), np.uint8)
-        if agent_indicator:
-            ind = self._rows[:, :, frame_stack * self._frame_size :].reshape(n, na, na, -1)
-            for a in range(na):
-                ind[:, a, a] = 255
-        self._stack = self._rows[:, :, : frame_stack * self._frame_size]
-        self._newest = self._stack[:, :, (frame_stack - 1) * self._frame_size :]
+        if interleaved:  # (games, agents, pixels, channels)
+            pixels = self._rows.reshape(n, na, h * w, channels)
+            # the stacked frames (games, agents, pixels, frame, channel): frames on axis -2
+            self._frames = pixels[..., : fs * c].reshape(n, na, h * w, fs, c)
+            for a in range(ind):
+                pixels[:, a, :, fs * c + a] = 255
+        else:
+            # the stacked frames (games, agents, frame, bytes): frames on axis -2
+            self._frames = self._rows[:, :, : fs * self._frame_size].reshape(n, na, fs, -1)
+            if ind:
+                marks = self._rows[:, :, fs * self._frame_size :].reshape(n, na, na, -1)
+                for a in range(na):
+                    marks[:, a, a] = 255
         self._single_shape = single_shape
+        # a raw frame is its own row: C makes it there, no copy in between (outcome reads it)
+        self._direct = plain and not max_pool and resize is None
+        self._row_frames = self._rows.reshape(n, na, *raw_shape) if self._direct else self._rows
 
         self.single_observation_space = gymnasium.spaces.Box(0, 255, single_shape, np.uint8)
         self.single_action_space = first.action_space(first.possible_agents[0])
@@ -248,16 +266,13 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             self.single_action_space, self.num_envs
         )
 
-        # where the C shim can make observations on its pool threads, it does (same results)
-        self._into: Callable[..., None] | None = getattr(host, "step_many_into", None)
-        if not image or (max_pool and self.frameskip < 2):
-            self._into = None
         self._buttons = np.zeros((n, MAX_PORTS), np.uint16)
         self._emus: list[Emulator] = [e.emu for e in self.envs if isinstance(e.emu, Emulator)]
         self._rewards = np.zeros((n, na), np.float32)
         self._terms = np.zeros((n, na), np.bool_)
         self._truncs = np.zeros((n, na), np.bool_)
         self._alive = np.zeros((n, na), np.bool_)
+        self._noop = self._plain_actions()
         # how each agent that left early ended, reported when its game ends (black death)
         self._left_term = np.zeros((n, na), np.bool_)
         self._left_trunc = np.zeros((n, na), np.bool_)
@@ -269,6 +284,66 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         # this env's own C threads: another vector env steps at the same time on its own pool
         self._pool = Pool(self.num_threads)
         self._closed = False
+        # one C call per step: stepping, observations and their final layout on the pool threads
+        # (max-pooling a single frame per step needs the step before's frame: numpy does that)
+        self._prepared: PreparedStep | None = None
+        if image and not (max_pool and self.frameskip < 2):
+            self._prepared = PreparedStep(
+                self._pool,
+                self._emus,
+                self._buttons,
+                self.frameskip,
+                self._last,
+                mode="gray" if self.obs_type == "grayscale_image" else "rgb",
+                pooled=self._before,
+                resize=None if self._resize is None else self._resize.taps,
+                out=None if self._resize is None else self._small,
+                **self._rows_layout(),
+            )
+        elif not image:
+            self._prepared = PreparedStep(
+                self._pool,
+                self._emus,
+                self._buttons,
+                self.frameskip,
+                self._last,
+                mode="ram",
+                video=self.render_mode is not None,
+                ram_regions=[(a, size) for a, _, size in GameRam(self._emus[0]).regions],
+                **self._rows_layout(),
+            )
+        # each game's frame as outcome() gets it when every agent plays: fixed views, made once
+        self._made: list[npt.NDArray[np.uint8]] | None = None
+        if self._prepared is not None:
+            self._made = list(self._row_frames[:, 0] if self._direct else self._last)
+
+    def _rows_layout(self) -> dict[str, Any]:
+        h, w, _ = self._frame_hwc
+        return {
+            "rows": self._rows,
+            "alive": self._alive.view(np.uint8),  # read by C at every step
+            "stack": self.frame_stack,
+            "frame_shape": self._frame_hwc,
+            "planes": not self._interleaved,
+            "pixel_stride": self._rows.shape[2] // (h * w) if self._interleaved else 0,
+            "direct": self._direct,
+        }
+
+    def _plain_actions(self) -> npt.NDArray[np.intp] | None:
+        """Each game's NOOP rows (games, agents) where actions are plain Discrete indices, else None.
+
+        Then a step's actions are checked as one array (each one an index into the agent's
+        action rows, as :meth:`RetroParallelEnv.check_actions` gives), not game by game.
+        """
+        space = self.single_action_space
+        if not isinstance(space, gymnasium.spaces.Discrete) or int(space.start) != 0:
+            return None
+        if any(e.action_scheme is not None or e.num_actions != int(space.n) for e in self.envs):
+            return None
+        noop = np.stack([np.asarray(e.check_actions({}), np.intp) for e in self.envs])
+        if noop.shape != (self.num_games, self.agents_per_game):
+            return None
+        return noop
 
     # ------------------------------------------------------------------ observations
 
@@ -282,32 +357,32 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             elif kind == "rgb_image":
                 emu.screen_rgb(dst[g])
             else:
-                dst[g] = emu.ram
+                dst[g] = self.envs[g].state()
 
     def _push(self, frames: npt.NDArray[np.uint8], games: npt.NDArray[np.intp] | None) -> None:
-        """Shift the stacks of ``games`` (all when None) and put ``frames`` (their new frames) last."""
-        n = self.num_games if games is None else len(games)
-        stack = self._stack if games is None else self._stack[games]
-        fs = self._frame_size
-        if self._planes > 1 and not self._plain:  # stacked RGB frames become planes (N, 3, H, W)
-            flat = np.ascontiguousarray(frames.transpose(0, 3, 1, 2)).reshape(n, 1, fs)
+        """Shift the stacks of ``games`` (all when None) and put ``frames`` (their new frames) last.
+
+        What C does on the pool threads each step; numpy does it for resets.
+        """
+        k = len(frames)
+        h, w, c = self._frame_hwc
+        src: npt.NDArray[np.uint8]
+        if self._interleaved:
+            src = frames.reshape(k, 1, h * w, c)
+        elif c > 1:  # (H, W, 3) frames become planes (3, H, W)
+            src = np.ascontiguousarray(frames.transpose(0, 3, 1, 2)).reshape(k, 1, -1)
         else:
-            flat = frames.reshape(n, 1, fs)
+            src = frames.reshape(k, 1, -1)
+        stacks = self._frames if games is None else self._frames[games]
         if self.frame_stack > 1:
-            stack[:, :, :-fs] = stack[:, :, fs:]
-        stack[:, :, -fs:] = flat
+            stacks[..., :-1, :] = stacks[..., 1:, :]
+        stacks[..., -1, :] = src
         if games is not None:
-            self._stack[games] = stack
+            self._frames[games] = stacks
 
     def _as_obs(self, rows: npt.NDArray[np.uint8], copy: bool) -> Obs:
         """Observation rows (games, agents, row) in the single space's shape, one per sub-env."""
-        m = rows.shape[0] * rows.shape[1]
-        if not self._plain and self._planes and self.channels_last:
-            h, w, c = self._single_shape
-            out = np.empty((m, h, w, c), np.uint8)
-            np.copyto(out, rows.reshape(m, c, h, w).transpose(0, 2, 3, 1))
-            return out
-        obs: Obs = rows.reshape(m, *self._single_shape)
+        obs: Obs = rows.reshape(rows.shape[0] * rows.shape[1], *self._single_shape)
         return obs.copy() if copy else obs
 
     def _observations(self) -> Obs:
@@ -324,7 +399,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         new = self._last[idx]
         if self._resize is not None:
             new = self._resize(new)
-        self._stack[idx] = 0
+        self._frames[idx] = 0
         self._push(new, idx)
 
     # ------------------------------------------------------------------ reset
@@ -425,48 +500,42 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             self._lock.release()
 
     def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
-        na = self.agents_per_game
-        agents = self.possible_agents
-        acts = actions.reshape(self.num_games, na, *(self.single_action_space.shape or ())).tolist()
-        buttons = self._buttons
-        # every game's actions are checked before any game moves: a refused step changes nothing
-        checked = [
-            env.check_actions(dict(zip(agents, acts[g], strict=True)))
-            for g, env in enumerate(self.envs)
-        ]
+        n, na = self.num_games, self.agents_per_game
+        alive = self._alive
+        everyone = bool(alive.all())  # no agent left early: every game reports every agent
+        checked = self._action_rows(actions, everyone)
+        rows: Sequence[npt.NDArray[np.intp]] | npt.NDArray[np.intp]
+        if checked is not None:
+            rows = checked
+        else:
+            agents = self.possible_agents
+            acts = actions.reshape(n, na, *(self.single_action_space.shape or ())).tolist()
+            # every game's actions are checked before any game moves: a refused step changes nothing
+            rows = [
+                env.check_actions(dict(zip(agents, acts[g], strict=True)))
+                for g, env in enumerate(self.envs)
+            ]
+        buttons, k = self._buttons, self.frameskip
         for g, env in enumerate(self.envs):
-            masks, deltas = env.inputs(checked[g])
+            masks, deltas = env.inputs(rows[g])
             buttons[g] = masks
-            env.before_frames(masks, deltas, env.frameskip)
+            env.before_frames(masks, deltas, k)
 
-        last, new = self._emulate()
-        rewards, terms, truncs, alive = self._rewards, self._terms, self._truncs, self._alive
-        gone = None if alive.all() else ~alive  # agents that left in an earlier step see zeros
-        rewards.fill(0.0)
-        terms.fill(False)
+        last = self._emulate(None if everyone else ~alive)
+        made = self._made if self._prepared is not None else None
+        frames = made if everyone and made is not None else last
+        results = [env.outcome(f) for env, f in zip(self.envs, frames, strict=True)]
+        rewards, terms, truncs = self._rewards, self._terms, self._truncs
+        terms.fill(False)  # an agent's ending is reported when its game ends (black death)
         truncs.fill(False)
-        rows: list[tuple[int, dict[str, Any]]] = []  # (sub-env, its info), in sub-env order
-        ended: list[int] = []
-        index = self._index
-        for g, env in enumerate(self.envs):
-            _, rew, term, trunc, info = env.outcome(last[g])
-            for agent, r in rew.items():
-                i = index[agent]
-                rewards[g, i] = r
-                if term[agent] or trunc[agent]:
-                    alive[g, i] = False
-                    self._left_term[g, i] = term[agent]
-                    self._left_trunc[g, i] = trunc[agent]
-                if info[agent]:
-                    rows.append((g * na + i, info[agent]))
-            if not env.agents:
-                ended.append(g)
-        infos = self._batch_infos(rows)
-        self._push(new, None)
-        if gone is not None:
-            self._stack[gone] = 0
-        if ended:
-            infos = self._autoreset(ended, infos)
+        if everyone:
+            infos, left = self._outcomes(results)
+        else:
+            infos, left = self._outcomes_some_left(results)
+        if left:
+            ended = np.flatnonzero(~alive.any(axis=1))
+            if len(ended):
+                infos = self._autoreset(ended.tolist(), infos)
         obs = self._observations()
         return (
             obs,
@@ -475,6 +544,65 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             truncs.reshape(-1).copy(),
             infos,
         )
+
+    def _action_rows(
+        self, actions: npt.NDArray[Any], everyone: bool
+    ) -> npt.NDArray[np.intp] | None:
+        """Every game's action rows (games, agents) checked as one array, or None to check per game.
+
+        Plain Discrete indices in range are their own rows; agents that left get their NOOP.
+        Anything else (other spaces, other dtypes, an index out of range) goes game by game
+        through ``check_actions``, which says what is wrong.
+        """
+        noop = self._noop
+        if noop is None or actions.dtype.kind not in "iu" or not actions.size:
+            return None
+        if actions.min() < 0 or actions.max() >= int(self.single_action_space.n):  # type: ignore[attr-defined]
+            return None
+        rows = actions.reshape(noop.shape).astype(np.intp)
+        return rows if everyone else np.where(self._alive, rows, noop)
+
+    def _outcomes(self, results: list[tuple[Any, ...]]) -> tuple[dict[str, Any], bool]:
+        """Rewards and endings of a step where every agent played, as arrays; the infos batched."""
+        chain = itertools.chain.from_iterable
+        m = self.num_envs
+        try:
+            rewards = np.fromiter(chain(r[1].values() for r in results), np.float32, m)
+        except ValueError:  # fewer: a game that started with fewer agents than it has
+            return self._outcomes_some_left(results)
+        self._rewards.reshape(-1)[:] = rewards
+        term = np.fromiter(chain(r[2].values() for r in results), np.bool_, m)
+        trunc = np.fromiter(chain(r[3].values() for r in results), np.bool_, m)
+        info_rows = list(enumerate(chain(r[4].values() for r in results)))
+        infos = self._batch_infos([row for row in info_rows if row[1]])
+        left = term | trunc
+        if not left.any():
+            return infos, False
+        left = left.reshape(self._alive.shape)
+        self._alive[left] = False
+        self._left_term[left] = term.reshape(left.shape)[left]
+        self._left_trunc[left] = trunc.reshape(left.shape)[left]
+        return infos, True
+
+    def _outcomes_some_left(self, results: list[tuple[Any, ...]]) -> tuple[dict[str, Any], bool]:
+        """:meth:`_outcomes` where some agents left earlier: their games report fewer agents."""
+        na, index = self.agents_per_game, self._index
+        rewards, alive = self._rewards, self._alive
+        rewards.fill(0.0)
+        rows: list[tuple[int, dict[str, Any]]] = []  # (sub-env, its info), in sub-env order
+        left = False
+        for g, (_, rew, term, trunc, info) in enumerate(results):
+            for agent, r in rew.items():
+                i = index[agent]
+                rewards[g, i] = r
+                if term[agent] or trunc[agent]:
+                    alive[g, i] = False
+                    self._left_term[g, i] = term[agent]
+                    self._left_trunc[g, i] = trunc[agent]
+                    left = True
+                if info[agent]:
+                    rows.append((g * na + i, info[agent]))
+        return self._batch_infos(rows), left
 
     def _batch_infos(self, rows: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
         """The sub-envs' infos as gymnasium's ``_add_info`` batches them, one array per key.
@@ -512,23 +640,22 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 infos[key], infos[f"_{key}"] = values, mask
         return infos
 
-    def _emulate(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-        """Run every game's frames; return the raw last frames and the new observation frames."""
+    def _emulate(self, gone: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.uint8]:
+        """Run every game's frames and put the new frames into the rows; return the raw last frames.
+
+        ``gone``: the agents that left in an earlier step (their rows get zeros), or None.
+        """
+        if self._prepared is not None:  # one C call: frames, conversion, layout, on the pool
+            self._prepared()
+            if not self._direct:
+                return self._last
+            made: npt.NDArray[np.uint8]
+            if gone is None:
+                made = self._row_frames[:, 0]
+            else:  # made in each game's first live row
+                made = self._row_frames[np.arange(self.num_games), np.argmax(~gone, axis=1)]
+            return made
         k, pool, buttons = self.frameskip, self._pool, self._buttons
-        if self._into is not None:  # observations made by the C threads
-            self._into(
-                self._emus,
-                buttons,
-                k,
-                self._last,
-                gray=self.obs_type == "grayscale_image",
-                pooled=self._before,
-                resize=None if self._resize is None else self._resize.taps,
-                out=None if self._resize is None else self._small,
-                pool=pool,
-            )
-            pooled = self._last if self._before is None else self._before
-            return self._last, pooled if self._resize is None else self._small
         if self._before is not None and k > 1:
             step_many(self._emus, buttons, k - 1, video=True, pool=pool)
             self._grab(self._before, range(self.num_games))
@@ -545,8 +672,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             pooled = np.maximum(self._before, last, out=self._before if k > 1 else None)
         else:
             pooled = last
-        new = self._resize(pooled, self._small) if self._resize is not None else pooled
-        return last, new
+        self._push(self._resize(pooled, self._small) if self._resize is not None else pooled, None)
+        if gone is not None:
+            self._frames[gone] = 0
+        return last
 
     def _autoreset(self, ended: list[int], infos: dict[str, Any]) -> dict[str, Any]:
         """Report how the ended games' agents finished, keep their last rows, and reset them."""

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import gymnasium
@@ -163,9 +164,9 @@ def test_observations_made_in_c_equal_those_made_in_numpy() -> None:
     runs = []
     for in_c in (True, False):
         venv = vector_env("pong_v0", 3, num_threads=2, **ATARI_PREPROCESSING)
-        assert venv._into is not None
+        assert venv._prepared is not None
         if not in_c:
-            venv._into = None
+            venv._prepared = None
         trace = [venv.reset(seed=2)[0]]
         trace += [venv.step(act)[0] for act in action_stream(25, 6)]
         runs.append(trace)
@@ -372,3 +373,141 @@ def test_two_vector_envs_step_at_once_on_their_own_pools() -> None:
     for out in outs:
         assert len(out) == len(alone)
         assert all(np.array_equal(a, b) for a, b in zip(out, alone, strict=True))
+
+
+LAYOUTS = [
+    {"obs_type": "rgb_image"},  # plain: frames made straight in the rows
+    {"obs_type": "grayscale_image", "frame_stack": 3},
+    {"obs_type": "rgb_image", "frame_stack": 2, "agent_indicator": True},
+    {"obs_type": "rgb_image", "frame_stack": 2, "agent_indicator": True, "channels_last": True},
+    {"obs_type": "grayscale_image", "frame_stack": 2, "channels_last": True},
+    {"obs_type": "rgb_image", "resize": (40, 30), "max_pool": True, "frame_stack": 2},
+    {"obs_type": "grayscale_image", "resize": (84, 84), "agent_indicator": True},
+    {"obs_type": "ram"},
+    {"obs_type": "ram", "frame_stack": 3, "agent_indicator": True},
+]
+
+
+def leaving_trace(kw: dict[str, Any], in_c: bool, leaver: str) -> list[np.ndarray]:
+    """Observations, rewards and endings of 2 Pong games where ``leaver`` of game 1 leaves at
+    step 3 and its game ends at step 6; ``in_c=False`` makes every observation in numpy."""
+    venv = vector_env("pong_v0", 2, num_threads=2, frameskip=2, **kw)
+    assert venv._prepared is not None
+    if not in_c:
+        venv._prepared = None
+    trace = [venv.reset(seed=4)[0]]
+    game = venv.envs[1]
+    real = game.outcome
+    calls = {"n": 0}
+    stays = next(a for a in AGENTS if a != leaver)
+
+    def outcome(obs: np.ndarray) -> Any:
+        o, r, te, tr, inf = real(obs)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            te[leaver] = True
+            game.agents = [stays]
+        if calls["n"] == 6:
+            te[stays] = True
+            game.agents = []
+        return o, r, te, tr, inf
+
+    game.outcome = outcome  # type: ignore[method-assign]
+    gone = 2 + AGENTS.index(leaver)
+    frames = np.prod(venv.single_observation_space.shape)
+    for t, act in enumerate(action_stream(9, 4, seed=6), start=1):
+        obs, rew, term, trunc, infos = venv.step(act)
+        trace += [obs, rew, term, trunc]
+        own = obs[gone].reshape(-1)
+        if 3 < t < 6:  # a gone agent's stacked frames are zeros; its indicator stays
+            if kw.get("agent_indicator"):
+                assert own.max() == 255 and np.count_nonzero(own) < frames / 2
+            else:
+                assert not own.any()
+            assert obs[5 - gone].any()
+        if t == 6:
+            trace.append(infos["final_obs"][gone])
+    venv.close()
+    return trace
+
+
+@pytest.mark.parametrize("leaver", AGENTS)
+@pytest.mark.parametrize("kw", LAYOUTS, ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()))
+def test_every_layout_made_in_c_equals_numpy_with_agents_leaving(
+    kw: dict[str, Any], leaver: str
+) -> None:
+    """C writes each frame into its final place (stack shift, planes or interleaved pixels,
+    dead rows zeroed, a raw frame made in its first live row); numpy's reference gives the same."""
+    c, ref = leaving_trace(kw, True, leaver), leaving_trace(kw, False, leaver)
+    assert len(c) == len(ref)
+    for t, (a, b) in enumerate(zip(c, ref, strict=True)):
+        assert a.shape == b.shape and np.array_equal(a, b), t
+
+
+@pytest.mark.parametrize("kw", LAYOUTS, ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()))
+def test_every_layout_is_the_same_for_any_thread_count(kw: dict[str, Any]) -> None:
+    runs = []
+    for threads in (1, 2, 3):
+        venv = vector_env("pong_v0", 3, num_threads=threads, frameskip=2, **kw)
+        trace = [venv.reset(seed=1)[0]]
+        for act in action_stream(12, 6, seed=2):
+            trace += list(venv.step(act)[:4])
+        runs.append(trace)
+        venv.close()
+    for other in runs[1:]:
+        assert all(np.array_equal(x, y) for x, y in zip(runs[0], other, strict=True))
+
+
+def gb_game(root: Path) -> str:
+    """pettingretro's Game Boy input test ROM as an integration folder (a RAM region beyond
+    SYSTEM_RAM: the observation holds high RAM too)."""
+    import hashlib
+    import json
+
+    from pettingretro.testing.roms import TEST_ROMS, build_rom
+
+    folder = root / "InputTest-GameBoy"
+    folder.mkdir()
+    rom = build_rom("gb", root)
+    (folder / "rom.gb").write_bytes(rom.read_bytes())
+    (folder / "rom.sha").write_text(hashlib.sha1(rom.read_bytes()).hexdigest() + "\n")
+    frame = 0xC000 + TEST_ROMS["gb"].frame_offset
+    (folder / "data.json").write_text(
+        json.dumps({"info": {"frame": {"address": frame, "type": "|u1"}}})
+    )
+    (folder / "scenario.json").write_text(
+        json.dumps({"done": {"variables": {}}, "reward": {"variables": {"frame": {"reward": 1}}}})
+    )
+    (folder / "metadata.json").write_text(json.dumps({"default_state": None}))
+    return str(folder)
+
+
+@pytest.mark.parametrize("obs_type", ["ram", "rgb_image"])
+def test_game_boy_observations_equal_the_parallel_envs(tmp_path: Path, obs_type: str) -> None:
+    """Game Boy RAM is work RAM then high RAM (a memory-map region), copied by C each step."""
+    from pettingretro.parallel.env import RetroParallelEnv
+    from pettingretro.registry import resolve
+
+    name = gb_game(tmp_path)
+    venv = vector_env(name, 2, num_threads=2, obs_type=obs_type)
+    alone = [RetroParallelEnv(resolve(name), obs_type=obs_type) for _ in range(2)]
+    agents = alone[0].possible_agents
+    na = len(agents)
+    obs, _ = venv.reset(seed=3)
+    for g, env in enumerate(alone):
+        o, _ = env.reset(seed=3 + g)
+        assert np.array_equal(obs[g * na], o[agents[0]])
+    k = int(venv.single_action_space.n)  # type: ignore[attr-defined]
+    changed = 0
+    for act in np.random.default_rng(0).integers(0, k, (30, 2 * na)):
+        before = obs.copy()
+        obs, rew, *_ = venv.step(act)
+        changed += int(not np.array_equal(before, obs))
+        for g, env in enumerate(alone):
+            o, r, *_ = env.step({a: int(act[g * na + i]) for i, a in enumerate(agents)})
+            for i, a in enumerate(agents):
+                assert np.array_equal(obs[g * na + i], o[a]) and rew[g * na + i] == r[a]
+    assert changed > 20 or obs_type != "ram"  # the frame counter in RAM moves
+    venv.close()
+    for env in alone:
+        env.close()
