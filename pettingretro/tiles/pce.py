@@ -212,16 +212,27 @@ class PceTiles:
             )
         self._at = {name: entries[(section, name)][0] for section, name in _FIELDS}
         self._state_size = len(state)
+        # one buffer for every step's state (sized once, remade if the size changes), and
+        # views of its VRAM and SAT
+        self._buf = np.empty(len(state), np.uint8)
+        self._mem = memoryview(self._buf)
+        self._vram = np.frombuffer(self._buf, "<u2", 0x8000, self._at["VRAM"])
+        self._sat = np.frombuffer(self._buf, "<u2", 0x100, self._at["SAT"]).reshape(64, 4)
 
-    def _state(self) -> bytes:
-        state = self._emu.save_state()
-        if len(state) != self._state_size:
-            self._find(state)
-        return state
+    def _state(self) -> memoryview:
+        """The current state, in the reader's own buffer (valid until the next call)."""
+        try:
+            size = self._emu.save_state_into(self._buf)
+        except errors.StateError:  # the state outgrew the buffer
+            size = -1
+        if size != self._state_size:
+            self._find(self._emu.save_state())
+            size = self._emu.save_state_into(self._buf)
+        return self._mem[:size]
 
     def video(self) -> PceVideo:
-        """Read the current frame's VDC memory and registers and the VCE (one save state)."""
-        return self._video_of(self._state())
+        """Read the current frame's VDC memory and registers and the VCE (one save state, copied)."""
+        return self._video_of(bytes(self._state()))
 
     def _video_of(self, state: bytes) -> PceVideo:
         at = self._at
@@ -311,7 +322,8 @@ class PceTiles:
             if len(self._cells) >= 4096:
                 self._cells.clear()
             cells = self._cells[key] = self._cell_index(*key)
-        np.bitwise_and(video.vram.take(cells), 0xFFF, out=out)
+        video.vram.take(cells, out=out, mode="clip")  # the cells are within VRAM
+        out &= 0xFFF
         lines, pixels = self._lines, self._pixels
         if top > 0 or bottom < self.rows * 8 or left > 0 or right < COLS * 8:
             outside_rows = (lines < top) | (lines >= bottom)
@@ -321,16 +333,16 @@ class PceTiles:
             self._sprites(video, out, (top, bottom, left, right))
         return out
 
-    def _video_of_registers(self, state: bytes) -> PceVideo:
-        # the hot path: VRAM and SAT as views into the state, no copies
+    def _video_of_registers(self, state: memoryview) -> PceVideo:
+        # the hot path: VRAM and SAT as views into the kept buffer, no copies
         at = self._at
 
         def word(name: str) -> int:
             return state[at[name]] | state[at[name] + 1] << 8
 
         return PceVideo(
-            vram=np.frombuffer(state, "<u2", 0x8000, at["VRAM"]),
-            sat=np.frombuffer(state, "<u2", 0x100, at["SAT"]).reshape(64, 4),
+            vram=self._vram,
+            sat=self._sat,
             cr=word("CR"),
             bxr=word("BXR"),
             byr=word("BYR"),
