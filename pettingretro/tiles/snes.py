@@ -228,7 +228,7 @@ class SnesTiles:
         # one buffer for every step's state (sized once, remade if the size changes), and
         # views of its VRAM and OAM
         self._buf = np.empty(len(state), np.uint8)
-        self._mem = memoryview(self._buf)
+        self._mem = self._buf.data
         self._vram = np.frombuffer(self._buf, "<u2", 0x8000, self._at["VRA"])
         self._oam = self._mem[self._at["PPU"] + _OAM : self._at["PPU"] + _OAM + 544]
 
@@ -342,9 +342,7 @@ class SnesTiles:
             self._sprites(bytes(self._oam), state[fil + _OBSEL], out)
         return out
 
-    def _screen_parts(
-        self, bg1sc: int
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    def _screen_parts(self, bg1sc: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """``_map_parts`` cut to the grid's size, the map base added to the row part."""
         key = 0x100 | bg1sc
         parts = self._parts.get(key)
