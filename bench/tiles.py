@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """What a tiles observation costs against an RGB one, measured in the same run (CPU time).
 
-For each console with a tiles decoder (Game Boy, Game Boy Color, NES: our own test ROMs,
-assembled here), one emulator steps one frame at a time in three interleaved settings:
+For each console with a tiles decoder (Game Boy, Game Boy Color, NES, SNES, Genesis, PC
+Engine: our own test ROMs, assembled here), one emulator steps one frame at a time in four
+interleaved settings:
 
 * ``bare``: emulate only, no picture kept (the floor);
 * ``rgb``: emulate and have C convert the frame into a preallocated (H, W, 3) array;
+* ``state``: emulate without a picture, then serialize the state into a kept buffer
+  (``save_state_into``): the floor of any decoder that reads the state;
 * ``tiles``: emulate without a picture, then decode the tile grid into a preallocated array.
 
 The observation's cost is the setting's time per step minus ``bare``'s; each setting's best
@@ -18,6 +21,7 @@ small consoles.
     python bench/tiles.py            # 150 rounds x 20 ms per setting and console
     python bench/tiles.py --quick    # 40 rounds x 10 ms
     python bench/tiles.py --callgrind  # instructions per step under valgrind instead (a few minutes)
+    python bench/tiles.py --consoles snes,pce,genesis  # some consoles only
 
 ``--callgrind`` runs each setting over the same 300 frames (from one saved state) and counts
 every instruction of the process between two client requests: a count the machine's load
@@ -71,6 +75,7 @@ def settings(emu: Emulator) -> dict[str, Callable[[], None]]:
     buttons = np.zeros(emu.num_ports, np.uint16)
     rgb = np.empty((*emu.screen_shape, 3), np.uint8)
     grid = np.empty((reader.rows, reader.cols), np.uint16)
+    state = np.empty(len(emu.save_state()) + 4096, np.uint8)
 
     def bare() -> None:
         emu.step_into(buttons, 1, None)
@@ -78,11 +83,15 @@ def settings(emu: Emulator) -> dict[str, Callable[[], None]]:
     def with_rgb() -> None:
         emu.step_into(buttons, 1, rgb)
 
+    def with_state() -> None:
+        emu.step_into(buttons, 1, None)
+        emu.save_state_into(state)
+
     def with_tiles() -> None:
         emu.step_into(buttons, 1, None)
         reader.grid(grid)
 
-    return {"bare": bare, "rgb": with_rgb, "tiles": with_tiles}
+    return {"bare": bare, "rgb": with_rgb, "state": with_state, "tiles": with_tiles}
 
 
 def measure(emu: Emulator, rounds: int, seconds: float) -> dict[str, float]:
@@ -90,7 +99,8 @@ def measure(emu: Emulator, rounds: int, seconds: float) -> dict[str, float]:
     steps = list(settings(emu).items())
     best = dict.fromkeys(dict(steps), float("inf"))
     for n in range(rounds):
-        for key, fn in steps[n % 3 :] + steps[: n % 3]:  # each goes first in turn
+        k = n % len(steps)
+        for key, fn in steps[k:] + steps[:k]:  # each goes first in turn
             best[key] = min(best[key], seconds_per_step(fn, seconds))
     return best
 
@@ -117,8 +127,9 @@ def count(emu: Emulator, steps: int, name: str, marks: ctypes.CDLL) -> None:
         marks.mark_end(f"{name}:{key}:{steps}".encode())
 
 
-def consoles(tmp: Path) -> Iterator[tuple[str, Emulator]]:
-    for name, kw in CONSOLES.items():
+def consoles(tmp: Path, names: list[str]) -> Iterator[tuple[str, Emulator]]:
+    for name in names:
+        kw = CONSOLES[name]
         system = name.split("-")[0]
         rom = build_tiles_rom(system, tmp, **kw)
         with Emulator(TILES_ROMS[system].core, rom) as emu:
@@ -126,7 +137,7 @@ def consoles(tmp: Path) -> Iterator[tuple[str, Emulator]]:
             yield name, emu
 
 
-def callgrind(steps: int) -> dict[str, dict[str, float]]:
+def callgrind(steps: int, names: list[str]) -> dict[str, dict[str, float]]:
     """Run this script under callgrind (--callgrind-child) and read instructions per step."""
     valgrind, cc = shutil.which("valgrind"), shutil.which("cc")
     if not valgrind or not cc:
@@ -149,6 +160,8 @@ def callgrind(steps: int) -> dict[str, dict[str, float]]:
                 str(out / "marks.so"),
                 "--steps",
                 str(steps),
+                "--consoles",
+                ",".join(names),
             ],
             check=True,
             stderr=subprocess.DEVNULL,
@@ -161,7 +174,7 @@ def callgrind(steps: int) -> dict[str, dict[str, float]]:
             if what and total:
                 name, key, n = what.group(1).split(":")
                 found.setdefault(name, {})[key] = int(total.group(1)) / int(n)
-    return {name: found[name] for name in CONSOLES if name in found}
+    return {name: found[name] for name in names if name in found}
 
 
 def main() -> int:
@@ -174,37 +187,53 @@ def main() -> int:
         "cannot move it)",
     )
     ap.add_argument("--steps", type=int, default=300, help="steps per setting for --callgrind")
+    ap.add_argument(
+        "--consoles",
+        default=",".join(CONSOLES),
+        help=f"comma-separated consoles to measure (default: all of {', '.join(CONSOLES)})",
+    )
     ap.add_argument("--callgrind-child", metavar="MARKS", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    names = [n.strip() for n in args.consoles.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CONSOLES]
+    if unknown or not names:
+        ap.error(f"unknown console(s) {', '.join(unknown)}; choose from {', '.join(CONSOLES)}")
     if args.callgrind_child:
         marks = ctypes.CDLL(args.callgrind_child)
         with tempfile.TemporaryDirectory() as tmp:
-            for name, emu in consoles(Path(tmp)):
+            for name, emu in consoles(Path(tmp), names):
                 count(emu, args.steps, name, marks)
         return 0
     rounds, seconds = (40, 0.01) if args.quick else (150, 0.02)
     unit, scale = ("kIr", 1e-3) if args.callgrind else ("us", 1e6)
     print(
-        f"{'console':<10} {'bare ' + unit:>9} {'rgb ' + unit:>9} {'tiles ' + unit:>10}  "
-        "obs cost tiles/rgb  step"
+        f"{'console':<10} {'bare ' + unit:>9} {'rgb ' + unit:>9} {'state ' + unit:>10} "
+        f"{'tiles ' + unit:>10}  obs cost tiles/rgb  state/rgb  step"
     )
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         if args.callgrind:
-            results = callgrind(args.steps)
+            results = callgrind(args.steps, names)
         else:
-            results = {name: measure(emu, rounds, seconds) for name, emu in consoles(Path(tmp))}
+            results = {
+                name: measure(emu, rounds, seconds) for name, emu in consoles(Path(tmp), names)
+            }
         for name, best in results.items():
             rgb_cost = max(best["rgb"] - best["bare"], 1e-9)
-            tiles_cost = best["tiles"] - best["bare"]
-            ratio = tiles_cost / rgb_cost
+            ratio = (best["tiles"] - best["bare"]) / rgb_cost
+            floor = (best["state"] - best["bare"]) / rgb_cost
             worst = max(worst, ratio)
             print(
                 f"{name:<10} {best['bare'] * scale:>9.1f} {best['rgb'] * scale:>9.1f} "
-                f"{best['tiles'] * scale:>10.1f}  {ratio:>17.2f}  {best['tiles'] / best['rgb']:.3f}"
+                f"{best['state'] * scale:>10.1f} {best['tiles'] * scale:>10.1f}  "
+                f"{ratio:>17.2f}  {floor:>9.2f}  {best['tiles'] / best['rgb']:.3f}"
             )
     print(
         f"tiles observation cost / rgb observation cost (worst console): {worst:.2f} (target < 1)"
+    )
+    print(
+        "state/rgb: serializing the state alone (save_state_into a kept buffer) against the rgb "
+        "observation, the floor of a decoder that reads the state"
     )
     return 0
 

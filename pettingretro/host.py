@@ -874,18 +874,22 @@ class Emulator:
                 "save_state_into needs a writable, contiguous buffer (a bytearray or a numpy "
                 f"array), got {type(buffer).__name__}: {exc}"
             ) from None
-        size = int(lib.pr_state_size(e))
-        if size == 0:
-            raise errors.StateError(
-                f"core '{self.system_info.library_name}' does not support save states"
-            )
-        if len(dst) < size:
+        # pr_save_state asks the core for the size once (snes9x's answer is a whole
+        # serialization into nothing): no second query here
+        written = ffi.new("size_t *")
+        written[0] = 0
+        rc = lib.pr_save_state(e, dst, len(dst), written)
+        if rc == lib.PR_EINVAL and written[0] > len(dst):
+            size = int(written[0])
             raise errors.StateError(
                 f"a {len(dst)}-byte buffer cannot hold this core's {size}-byte state "
                 f"('{self.system_info.library_name}'): allocate bytearray({size})"
             )
-        written = ffi.new("size_t *")
-        self._check(lib.pr_save_state(e, dst, len(dst), written))
+        if rc == lib.PR_EUNSUPPORTED:
+            raise errors.StateError(
+                f"core '{self.system_info.library_name}' does not support save states"
+            )
+        self._check(rc)
         return int(written[0])
 
     def tiles_into(self, layout: TileLayout, out: npt.NDArray[np.uint16]) -> bool:

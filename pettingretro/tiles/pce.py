@@ -127,11 +127,16 @@ class PceVideo:
 
         Outside it the screen shows the overscan colour (``colors[256]``).
         """
-        top = self.vds + self.vsw - FIRST_LINE
-        width = ((self.hdr & 0x7F) + 1) * 8
-        screen = WIDTHS[min(self.dot_clock, 2)]
-        left = (screen - width) // 2 if width < screen else 0  # the core centres a thin picture
-        return top, top + self.vdw + 1, left, left + width
+        return _display(self.vds, self.vsw, self.vdw, self.hdr, self.dot_clock)
+
+
+def _display(vds: int, vsw: int, vdw: int, hdr: int, dot_clock: int) -> tuple[int, int, int, int]:
+    """:attr:`PceVideo.display` from the registers."""
+    top = vds + vsw - FIRST_LINE
+    width = ((hdr & 0x7F) + 1) * 8
+    screen = WIDTHS[min(dot_clock, 2)]
+    left = (screen - width) // 2 if width < screen else 0  # the core centres a thin picture
+    return top, top + vdw + 1, left, left + width
 
 
 def decode_tiles(vram: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint8]:
@@ -197,6 +202,14 @@ class PceTiles:
         self._lines = np.arange(self.rows) * 8
         self._pixels = np.arange(COLS) * 8
         self._cells: dict[tuple[int, int, int], npt.NDArray[np.intp]] = {}
+        self._areas: dict[
+            tuple[int, int, int, int],
+            tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
+        ] = {}
+        self._iy = np.empty(64, np.intp)
+        self._ix = np.empty(64, np.intp)
+        self._near = np.empty(64, np.bool_)
+        self._near_x = np.empty(64, np.bool_)
 
     def _find(self, state: bytes) -> None:
         entries = _entries(state)
@@ -212,16 +225,27 @@ class PceTiles:
             )
         self._at = {name: entries[(section, name)][0] for section, name in _FIELDS}
         self._state_size = len(state)
+        # one buffer for every step's state (sized once, remade if the size changes), and
+        # views of its VRAM and SAT
+        self._buf = np.empty(len(state), np.uint8)
+        self._mem = self._buf.data
+        self._vram = np.frombuffer(self._buf, "<u2", 0x8000, self._at["VRAM"])
+        self._sat = np.frombuffer(self._buf, "<u2", 0x100, self._at["SAT"]).reshape(64, 4)
 
-    def _state(self) -> bytes:
-        state = self._emu.save_state()
-        if len(state) != self._state_size:
-            self._find(state)
-        return state
+    def _state(self) -> memoryview:
+        """The current state, in the reader's own buffer (valid until the next call)."""
+        try:
+            size = self._emu.save_state_into(self._buf)
+        except errors.StateError:  # the state outgrew the buffer
+            size = -1
+        if size != self._state_size:
+            self._find(self._emu.save_state())
+            size = self._emu.save_state_into(self._buf)
+        return self._mem[:size]
 
     def video(self) -> PceVideo:
-        """Read the current frame's VDC memory and registers and the VCE (one save state)."""
-        return self._video_of(self._state())
+        """Read the current frame's VDC memory and registers and the VCE (one save state, copied)."""
+        return self._video_of(bytes(self._state()))
 
     def _video_of(self, state: bytes) -> PceVideo:
         at = self._at
@@ -297,6 +321,81 @@ class PceTiles:
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """Return the current screen's (rows, 32) tile ids, written into ``out`` if given."""
+        # the hot path: one state into the kept buffer, a few integer reads, one take through
+        # a cached table, sprites found through cached tables of the SAT's Y and X values
+        state = self._state()
+        at = self._at
+        if out is None:
+            out = np.empty((self.rows, COLS), np.uint16)
+        cr = state[at["CR"]]
+        if not cr & 0xC0:  # neither layer: the VDC shows the overscan colour
+            out.fill(BORDER)
+            return out
+        vds, vsw, vdw = state[at["VDS_cache"]], state[at["VSW_cache"]], state[at["VDW_cache"]]
+        vds |= state[at["VDS_cache"] + 1] << 8
+        vsw |= state[at["VSW_cache"] + 1] << 8
+        vdw |= state[at["VDW_cache"] + 1] << 8
+        hdr = state[at["HDR"]]
+        area = _display(vds, vsw, vdw, hdr, state[at["dot clock"]])
+        top, _, left, _ = area
+        byr = state[at["BYR"]] | state[at["BYR"] + 1] << 8
+        bxr = state[at["BXR"]] | state[at["BXR"] + 1] << 8
+        mwr = state[at["MWR"]] & 0x70
+        # the BAT cells under the screen depend only on the coarse scroll and the BAT size
+        key = ((byr - top) >> 3, (bxr - left) >> 3, mwr)
+        cells = self._cells.get(key)
+        if cells is None:
+            if len(self._cells) >= 4096:
+                self._cells.clear()
+            cells = self._cells[key] = self._cell_index(*key)
+        self._vram.take(cells, out=out, mode="clip")  # the cells are within VRAM
+        out &= 0xFFF
+        found = self._areas.get(area)
+        if found is None:
+            if len(self._areas) >= 256:
+                self._areas.clear()
+            found = self._areas[area] = self._area_tables(area)
+        outside, y_near, x_near = found
+        if outside is not None:
+            out[outside] = BORDER
+        if cr & 0x40:
+            sat, iy, ix = self._sat, self._iy, self._ix
+            np.bitwise_and(sat[:, 0], 0x3FF, out=iy)
+            np.bitwise_and(sat[:, 1], 0x3FF, out=ix)
+            near = self._near
+            y_near.take(iy, out=near)
+            near &= x_near.take(ix, out=self._near_x)
+            if near.any():
+                self._draw(np.flatnonzero(near)[::-1].tolist(), out, area)
+        return out
+
+    def _area_tables(
+        self, area: tuple[int, int, int, int]
+    ) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """The grid's border cells (None: none) and the sprite tables for an active display.
+
+        The tables say, by SAT Y and by SAT X value (10 bits), whether a sprite there can
+        have a quarter on the display.
+        """
+        top, bottom, left, right = area
+        lines, pixels = self._lines, self._pixels
+        outside = None
+        if top > 0 or bottom < self.rows * 8 or left > 0 or right < COLS * 8:
+            outside_rows = (lines < top) | (lines >= bottom)
+            outside_cols = (pixels < left) | (pixels >= right)
+            outside = outside_rows[:, None] | outside_cols[None, :]
+        bottom, right = min(bottom, self.rows * 8), min(right, COLS * 8)
+        lo_y, lo_x = max(top, 0), max(left, 0)
+        raw = np.arange(0x400)
+        ys, xs = raw - 64 + top, raw - 32 + left
+        # the tallest sprite is 64 lines, the widest 32 pixels: the exact test is per quarter
+        return outside, (ys < bottom) & (ys + 64 > lo_y), (xs < right) & (xs + 32 > lo_x)
+
+    def reference_grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
+        """:meth:`grid` as first written: every sprite's bounds in numpy, a fresh mask.
+
+        The reference :meth:`grid` is tested against; it reads a state of its own.
+        """
         video = self._video_of_registers(self._state())
         if out is None:
             out = np.empty((self.rows, COLS), np.uint16)
@@ -311,7 +410,8 @@ class PceTiles:
             if len(self._cells) >= 4096:
                 self._cells.clear()
             cells = self._cells[key] = self._cell_index(*key)
-        np.bitwise_and(video.vram.take(cells), 0xFFF, out=out)
+        video.vram.take(cells, out=out, mode="clip")  # the cells are within VRAM
+        out &= 0xFFF
         lines, pixels = self._lines, self._pixels
         if top > 0 or bottom < self.rows * 8 or left > 0 or right < COLS * 8:
             outside_rows = (lines < top) | (lines >= bottom)
@@ -321,16 +421,16 @@ class PceTiles:
             self._sprites(video, out, (top, bottom, left, right))
         return out
 
-    def _video_of_registers(self, state: bytes) -> PceVideo:
-        # the hot path: VRAM and SAT as views into the state, no copies
+    def _video_of_registers(self, state: memoryview) -> PceVideo:
+        # the hot path: VRAM and SAT as views into the kept buffer, no copies
         at = self._at
 
         def word(name: str) -> int:
             return state[at[name]] | state[at[name] + 1] << 8
 
         return PceVideo(
-            vram=np.frombuffer(state, "<u2", 0x8000, at["VRAM"]),
-            sat=np.frombuffer(state, "<u2", 0x100, at["SAT"]).reshape(64, 4),
+            vram=self._vram,
+            sat=self._sat,
             cr=word("CR"),
             bxr=word("BXR"),
             byr=word("BYR"),
@@ -357,12 +457,21 @@ class PceTiles:
         shown = np.flatnonzero(
             (ys < bottom) & (ys + high > lo_y) & (xs < right) & (xs + wide > lo_x)
         )
-        if not len(shown):
-            return
+        if len(shown):
+            self._draw(shown[::-1].tolist(), out, area)
+
+    def _draw(
+        self, indices: list[int], out: npt.NDArray[np.uint16], area: tuple[int, int, int, int]
+    ) -> None:
+        """Put the quarters on the display of the sprites at ``indices``, highest first."""
+        top, bottom, left, right = area
+        bottom, right = min(bottom, self.rows * 8), min(right, COLS * 8)
+        lo_y, lo_x = max(top, 0), max(left, 0)
         flat = out.reshape(-1)
-        for i in shown[::-1].tolist():  # the lowest SAT index wins a cell: draw it last
+        sat = self._sat
+        for i in indices:  # the lowest SAT index wins a cell: draw it last
             y, x, address, flags = sat[i].tolist()
-            y, x = y - 64 + top, x - 32 + left
+            y, x = (y & 0x3FF) - 64 + top, (x & 0x3FF) - 32 + left
             shape = (flags >> 8) & 1 | (flags >> 11) & 6 | (flags >> 8) & 8 | (flags >> 11) & 16
             base = SPRITE_BASE + 4 * ((address >> 1) & 0x3FF & _PATTERN_MASK[shape])
             for dy, dx, offset in _QUARTERS[shape]:

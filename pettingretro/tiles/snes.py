@@ -199,12 +199,13 @@ class SnesTiles:
 
     def __init__(self, emu: EmulatorLike) -> None:
         self._emu = emu
+        self._parts: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = {}
         self._find(emu.save_state())
         self.rows = emu.av_info.base_height // 8
         self.cols = emu.av_info.base_width // 8
         self._r = np.arange(self.rows + 1)
         self._c = np.arange(self.cols + 1)
-        self._parts: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = {}
+        self._words = np.empty((self.rows, self.cols), np.intp)
         # bytes.translate tables by OBSEL size: 1 for an OAM Y at which a sprite of either
         # size can show a line (on the screen, or hanging from the top after Y wraps)
         height = self.rows * 8
@@ -224,16 +225,27 @@ class SnesTiles:
             )
         self._at = {n: blocks[n][0] for n in _BLOCKS}
         self._state_size = len(state)
+        # one buffer for every step's state (sized once, remade if the size changes), and
+        # views of its VRAM and OAM
+        self._buf = np.empty(len(state), np.uint8)
+        self._mem = self._buf.data
+        self._vram = np.frombuffer(self._buf, "<u2", 0x8000, self._at["VRA"])
+        self._oam = self._mem[self._at["PPU"] + _OAM : self._at["PPU"] + _OAM + 544]
 
-    def _state(self) -> bytes:
-        state = self._emu.save_state()
-        if len(state) != self._state_size:
-            self._find(state)
-        return state
+    def _state(self) -> memoryview:
+        """The current state, in the reader's own buffer (valid until the next call)."""
+        try:
+            size = self._emu.save_state_into(self._buf)
+        except errors.StateError:  # the state outgrew the buffer
+            size = -1
+        if size != self._state_size:
+            self._find(self._emu.save_state())
+            size = self._emu.save_state_into(self._buf)
+        return self._mem[:size]
 
     def video(self) -> SnesVideo:
-        """Read the current frame's VRAM, CGRAM, OAM and registers (one save state)."""
-        return self._video_of(self._state())
+        """Read the current frame's VRAM, CGRAM, OAM and registers (one save state, copied)."""
+        return self._video_of(bytes(self._state()))
 
     def _video_of(self, state: bytes) -> SnesVideo:
         ppu, fil = self._at["PPU"], self._at["FIL"]
@@ -306,26 +318,42 @@ class SnesTiles:
 
     def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """Return the current screen's (rows, cols) tile ids, written into ``out`` if given."""
-        # the hot path: one state, a few integer reads, one take, a loop over shown sprites
+        # the hot path: one state into the kept buffer, a few integer reads, one add and one
+        # take through cached tables into preallocated arrays, a loop over shown sprites
         state = self._state()
         fil, ppu = self._at["FIL"], self._at["PPU"]
         bgmode = state[fil + _BGMODE]
         if bgmode & 7 not in SUPPORTED_MODES or bgmode & 0x10:
             self._check(bgmode)
-        bg1sc = state[fil + _BG1SC]
-        row_part, col_part = self._map_parts(bg1sc)
+        row_part, col_part = self._screen_parts(state[fil + _BG1SC])
         y = ((state[ppu + _VOFS] << 8 | state[ppu + _VOFS + 1]) & 0x3FF) + _LINE
         x = (state[ppu + _HOFS] << 8 | state[ppu + _HOFS + 1]) & 0x3FF
-        rows = row_part[(y >> 3) % len(row_part), : self.rows]
-        cols = col_part[(x >> 3) % len(col_part), : self.cols]
-        words = (((bg1sc & 0xFC) << 8) + rows[:, None] + cols[None, :]) & 0x7FFF
-        vram = np.frombuffer(state, "<u2", 0x8000, self._at["VRA"])
+        words = self._words
+        np.add(
+            row_part[(y >> 3) % len(row_part)][:, None],
+            col_part[(x >> 3) % len(col_part)][None, :],
+            out=words,
+        )
         if out is None:
             out = np.empty((self.rows, self.cols), np.uint16)
-        np.bitwise_and(vram.take(words), 0x3FF, out=out)
+        self._vram.take(words, out=out, mode="wrap")  # wrap: VRAM's 32 Ki words
+        out &= 0x3FF
         if state[fil + _TM] & 0x10:
-            self._sprites(state[ppu + _OAM : ppu + _OAM + 544], state[fil + _OBSEL], out)
+            self._sprites(bytes(self._oam), state[fil + _OBSEL], out)
         return out
+
+    def _screen_parts(self, bg1sc: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """``_map_parts`` cut to the grid's size, the map base added to the row part."""
+        key = 0x100 | bg1sc
+        parts = self._parts.get(key)
+        if parts is None:
+            row_part, col_part = self._map_parts(bg1sc)
+            parts = (
+                np.ascontiguousarray(row_part[:, : self.rows] + ((bg1sc & 0xFC) << 8)),
+                np.ascontiguousarray(col_part[:, : self.cols]),
+            )
+            self._parts[key] = parts
+        return parts
 
     def _sprites(self, oam: bytes, obsel: int, out: npt.NDArray[np.uint16]) -> None:
         # Sprites whose Y keeps them off the screen whatever their size are skipped by a

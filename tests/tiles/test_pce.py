@@ -405,3 +405,37 @@ def test_tiles_through_an_isolated_emulator(rom: Path) -> None:
     finally:
         isolated.close()
         local.close()
+
+
+def test_grid_equals_the_reference_decoder_on_long_random_runs(emu: Emulator) -> None:
+    """The fast grid (cached Y/X tables, no per-step arrays) against the first numpy one.
+
+    A random walk of the ROM, and on every fourth step a state whose SAT is random words (all
+    64 sprites anywhere, every size and flip, upper Y/X bits set) and whose display is
+    narrowed or moved, so every sprite and border branch is reached.
+    """
+    reader = PceTiles(emu)
+    rng = np.random.default_rng(2024)
+    moves = [Button.RIGHT, Button.LEFT, Button.UP, Button.DOWN, Button.A]
+    saved = emu.save_state()
+    sprites_seen = 0
+    try:
+        for step in range(400):
+            press(emu, *[moves[i] for i in rng.choice(5, size=rng.integers(0, 3), replace=False)])
+            emu.step(int(rng.integers(1, 4)))
+            if step % 4 == 3:
+                state = bytearray(emu.save_state())
+                at = bytes(state).find(b"\x03SAT") + 8
+                sat = rng.integers(0, 0x10000, 0x100, dtype=np.uint16)
+                sat[::4] = rng.integers(0, 64 + 260, 64) | (rng.integers(0, 64, 64) << 10)
+                sat[1::4] = rng.integers(0, 32 + 270, 64)
+                state[at : at + 0x200] = sat.astype("<u2").tobytes()
+                emu.load_state(bytes(state))
+                if rng.random() < 0.5:
+                    emu.load_state(edited(emu, "HDR", int(rng.integers(0, 32)) | 0x0400))
+            grid, reference = reader.grid(), reader.reference_grid()
+            np.testing.assert_array_equal(grid, reference)
+            sprites_seen += int((grid >= SPRITE_BASE).sum() - (grid == BORDER).sum())
+    finally:
+        emu.load_state(saved)
+    assert sprites_seen > 1000, "the random SATs put many sprite quarters on the screen"
