@@ -410,7 +410,11 @@ def main() -> None:
     c_obs = any(sh.get("c_obs") for sh in serial.values())
     print(
         "\nobservations made "
-        + ("on the C threads, in their final layout (host.PreparedStep)" if c_obs else "in numpy after the C step")
+        + (
+            "on the C threads, in their final layout (host.PreparedStep)"
+            if c_obs
+            else "in numpy after the C step"
+        )
     )
     print(f"load average {loadavg()} (after); {time.perf_counter() - began:.0f} s in all")
 
