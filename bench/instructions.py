@@ -15,6 +15,8 @@ Configurations (``--only`` picks some, comma-separated):
   ``before_frames``, the emulation, ``outcome``), and inside ``outcome`` reading the variables
   and the scenario's rewards and done; ``retro_run`` is the core's share of the whole step
   (inclusive: the host's callbacks inside it count, they are part of emulating a frame here).
+* ``ours-boxing-ram-1``, ``ours-boxing-rgb-1``: the same on ``boxing_v0``, a joystick game (no
+  paddles, so no per-frame paddle state patch: what the host costs on most Atari games).
 * ``ours-airstriker-rgb-1``: the same on Genesis (``Airstriker-Genesis-v0``).
 * ``retro-pong-rgb``, ``retro-pong-ram``, ``retro-airstriker-rgb``: stable-retro's ``env.step`` on
   the same core file and ROM, and its ``retro_run`` share: what is left is stable-retro's own
@@ -57,6 +59,8 @@ CONFIGS = (
     "ours-pong-rgb-1",
     "ours-pong-ram-4",
     "ours-pong-rgb-4",
+    "ours-boxing-ram-1",
+    "ours-boxing-rgb-1",
     "retro-pong-rgb",
     "retro-pong-ram",
     "ceiling-airstriker",
@@ -123,7 +127,7 @@ def run_ours(marks: Marks, game: str, obs: str, frameskip: int) -> None:
     from pettingretro.parallel.env import RetroParallelEnv
     from pettingretro.registry import resolve
 
-    name = "pong_v0" if game == "pong" else "Airstriker-Genesis-v0"
+    name = {"pong": "pong_v0", "boxing": "boxing_v0"}.get(game, "Airstriker-Genesis-v0")
     env = RetroParallelEnv(
         resolve(name), obs_type="ram" if obs == "ram" else "rgb_image", frameskip=frameskip
     )
