@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from pettingretro import errors
 from pettingretro.host import EmulatorLike
+from pettingretro.tiles.state import KeptState
 
 __all__ = [
     "BLANK",
@@ -189,7 +190,7 @@ def rgb_of(colours: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
     return out.astype(np.uint8)
 
 
-class GenesisTiles:
+class GenesisTiles(KeptState):
     """The tile grid of a genesis_plus_gx emulator: one cell per 8x8 tile of the screen.
 
     The grid is always 40 columns (the H40 screen's 320 pixels) by 28 rows, 30 on a PAL
@@ -235,23 +236,10 @@ class GenesisTiles:
                 f"that does not start with {_SIGNATURE.decode()}'s signature and VDP block: "
                 "Genesis tiles need genesis_plus_gx's state layout"
             )
-        self._state_size = len(state)
         # one buffer for every step's state: a fresh 1 MiB one per step costs page faults
-        self._buf = np.empty(len(state), np.uint8)
-        self._mem = self._buf.data
+        self._keep(state)
         self.pal = bool(state[_IO] & 0x40)  # the version register: bit 6 set on PAL
         self.rows = 30 if self.pal else 28
-
-    def _state(self) -> memoryview:
-        """The current state, in the reader's own buffer (valid until the next call)."""
-        try:
-            size = self._emu.save_state_into(self._buf)
-        except errors.StateError:  # the state outgrew the buffer
-            size = -1
-        if size != self._state_size:
-            self._find(self._emu.save_state())
-            size = self._emu.save_state_into(self._buf)
-        return self._mem[:size]
 
     def video(self) -> GenesisVideo:
         """Read the current frame's VDP memory and registers (one save state, copied)."""

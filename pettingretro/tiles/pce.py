@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from pettingretro import errors
 from pettingretro.host import EmulatorLike
+from pettingretro.tiles.state import KeptState
 
 __all__ = ["BORDER", "SPRITE_BASE", "PceTiles", "PceVideo", "decode_tiles"]
 
@@ -158,7 +159,7 @@ def decode_tiles(vram: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint8]:
     return value.astype(np.uint8)
 
 
-class PceTiles:
+class PceTiles(KeptState):
     """The tile grid of a mednafen_pce_fast emulator: one cell per 8x8 tile of the screen.
 
     The grid is the screen's rows (240 lines on the stable-retro wheel's core: 30; Debian's
@@ -224,24 +225,11 @@ class PceTiles:
                 f"{', '.join(missing)}: PC Engine tiles need mednafen_pce_fast's state layout"
             )
         self._at = {name: entries[(section, name)][0] for section, name in _FIELDS}
-        self._state_size = len(state)
         # one buffer for every step's state (sized once, remade if the size changes), and
         # views of its VRAM and SAT
-        self._buf = np.empty(len(state), np.uint8)
-        self._mem = self._buf.data
+        self._keep(state)
         self._vram = np.frombuffer(self._buf, "<u2", 0x8000, self._at["VRAM"])
         self._sat = np.frombuffer(self._buf, "<u2", 0x100, self._at["SAT"]).reshape(64, 4)
-
-    def _state(self) -> memoryview:
-        """The current state, in the reader's own buffer (valid until the next call)."""
-        try:
-            size = self._emu.save_state_into(self._buf)
-        except errors.StateError:  # the state outgrew the buffer
-            size = -1
-        if size != self._state_size:
-            self._find(self._emu.save_state())
-            size = self._emu.save_state_into(self._buf)
-        return self._mem[:size]
 
     def video(self) -> PceVideo:
         """Read the current frame's VDC memory and registers and the VCE (one save state, copied)."""

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from pettingretro import errors
 from pettingretro.host import EmulatorLike
+from pettingretro.tiles.state import KeptState
 
 __all__ = [
     "BG_IDS",
@@ -175,7 +176,7 @@ def decode_tiles(data: npt.NDArray[np.uint8], bpp: int = 4) -> npt.NDArray[np.ui
     return out
 
 
-class SnesTiles:
+class SnesTiles(KeptState):
     """The tile grid of a snes9x emulator: one cell per 8x8 tile of the 256x224 screen.
 
     A cell holds the BG1 tile under its top-left pixel (BG1 is the playfield of most games
@@ -224,24 +225,11 @@ class SnesTiles:
                 "tiles need snes9x 1.54's state layout (the stable-retro wheel's core)"
             )
         self._at = {n: blocks[n][0] for n in _BLOCKS}
-        self._state_size = len(state)
         # one buffer for every step's state (sized once, remade if the size changes), and
         # views of its VRAM and OAM
-        self._buf = np.empty(len(state), np.uint8)
-        self._mem = self._buf.data
+        self._keep(state)
         self._vram = np.frombuffer(self._buf, "<u2", 0x8000, self._at["VRA"])
         self._oam = self._mem[self._at["PPU"] + _OAM : self._at["PPU"] + _OAM + 544]
-
-    def _state(self) -> memoryview:
-        """The current state, in the reader's own buffer (valid until the next call)."""
-        try:
-            size = self._emu.save_state_into(self._buf)
-        except errors.StateError:  # the state outgrew the buffer
-            size = -1
-        if size != self._state_size:
-            self._find(self._emu.save_state())
-            size = self._emu.save_state_into(self._buf)
-        return self._mem[:size]
 
     def video(self) -> SnesVideo:
         """Read the current frame's VRAM, CGRAM, OAM and registers (one save state, copied)."""
