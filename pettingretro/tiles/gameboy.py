@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro import errors
-from pettingretro.host import Emulator, EmulatorLike, TileLayout, tiles_from_state
+from pettingretro.host import EmulatorLike, TileLayout
+from pettingretro.tiles.state import NativeTiles
 
 __all__ = ["GameBoyTiles", "GameBoyVideo", "decode_tiles"]
 
@@ -114,7 +115,7 @@ def decode_tiles(vram: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return (bits[:, :, 0] | (bits[:, :, 1] << 1)).astype(np.uint8)
 
 
-class GameBoyTiles:
+class GameBoyTiles(NativeTiles):
     """The tile grid of a gambatte emulator: 18x20 tile ids, sprites overlaid.
 
     A tile id names a pattern in VRAM: 0-383 for bank 0 in $8000-$97FF order (so the
@@ -131,14 +132,14 @@ class GameBoyTiles:
 
     """
 
+    _core = "gambatte"
+
     rows = ROWS
     cols = COLS
 
     def __init__(self, emu: EmulatorLike) -> None:
         self._emu = emu
-        # in process, C serializes into the host's buffer and decodes it (Emulator.tiles_into);
-        # an isolated emulator's state crosses the pipe as bytes and is decoded from those
-        self._native = emu if isinstance(emu, Emulator) else None
+        self._native = self._native_of(emu)
         self.color = _is_color(emu)
         self.num_ids = 2 * TILES_PER_BANK if self.color else TILES_PER_BANK
         self._find(emu.save_state())
@@ -170,12 +171,6 @@ class GameBoyTiles:
         """Read the current frame's video memory and registers (one save state)."""
         return self._video_of(self._state())
 
-    def _state(self) -> bytes:
-        state = self._emu.save_state()
-        if len(state) != self._state_size:
-            self._find(state)
-        return state
-
     def _video_of(self, state: bytes) -> GameBoyVideo:
         vram = np.frombuffer(state, np.uint8, 0x4000, self._vram_at)
         high = np.frombuffer(state, np.uint8, 0x200, self._high_at)
@@ -200,36 +195,6 @@ class GameBoyTiles:
         cells = rows[:, None] * 32 + cols[None, :]
         ids, attrs = self._map(video, base, cells)
         return ids, attrs, (scy % 8, scx % 8)
-
-    def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
-        """Return the current screen's (18, 20) tile ids, written into ``out`` if given.
-
-        Decoded in C (``native/tiles.c``); :meth:`reference_grid` is the same in numpy.
-        """
-        if out is None:
-            out = np.empty((ROWS, COLS), np.uint16)
-        native = self._native
-        if native is not None and native.tiles_into(self.layout, out):
-            return out  # the hot path: one C call
-        if native is None:
-            return self.decode(self._state(), out)
-        self._find(self._emu.save_state())  # the state's size changed: find the fields again
-        if not native.tiles_into(self.layout, out):
-            raise errors.TilesError(
-                "gambatte's state size changes on every read; tiles cannot follow its fields"
-            )
-        return out
-
-    def decode(
-        self, state: bytes | bytearray | memoryview, out: npt.NDArray[np.uint16] | None = None
-    ) -> npt.NDArray[np.uint16]:
-        """The grid of a state this emulator saved (in C), written into ``out`` if given."""
-        if out is None:
-            out = np.empty((ROWS, COLS), np.uint16)
-        if not tiles_from_state(state, self.layout, out):
-            self._find(bytes(state))
-            tiles_from_state(state, self.layout, out)
-        return out
 
     def reference_grid(
         self,

@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pettingretro import errors
-from pettingretro.host import Emulator, EmulatorLike, TileLayout, tiles_from_state
+from pettingretro.host import EmulatorLike, TileLayout
+from pettingretro.tiles.state import NativeTiles
 
 __all__ = ["NesTiles", "NesVideo", "decode_tiles"]
 
@@ -102,7 +103,7 @@ def decode_tiles(chr_data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return (planes[:, 0] | (planes[:, 1] << 1)).astype(np.uint8)
 
 
-class NesTiles:
+class NesTiles(NativeTiles):
     """The tile grid of an fceumm emulator: one cell per 8x8 tile of the visible screen.
 
     fceumm crops the overscan (stable-retro's build shows 240x224 of the 256x240 picture), so
@@ -120,13 +121,13 @@ class NesTiles:
 
     """
 
+    _core = "fceumm"
+
     num_ids = 512
 
     def __init__(self, emu: EmulatorLike) -> None:
         self._emu = emu
-        # in process, C serializes into the host's buffer and decodes it (Emulator.tiles_into);
-        # an isolated emulator's state crosses the pipe as bytes and is decoded from those
-        self._native = emu if isinstance(emu, Emulator) else None
+        self._native = self._native_of(emu)
         self.mapper, self.vertical = _header(emu)
         height, width = emu.av_info.base_height, emu.av_info.base_width
         if not (0 < height <= 240 and 0 < width <= 256):
@@ -168,12 +169,6 @@ class NesTiles:
             vertical=self.vertical,
             crop=self.crop,
         )
-
-    def _state(self) -> bytes:
-        state = self._emu.save_state()
-        if len(state) != self._state_size:
-            self._find(state)
-        return state
 
     def video(self) -> NesVideo:
         """Read the current frame's PPU memory and registers (one save state)."""
@@ -224,36 +219,6 @@ class NesTiles:
         shift = ((row % 4) // 2) * 4 + ((col % 4) // 2) * 2
         palettes = ((attr >> shift) & 3).astype(np.uint8)
         return ids, palettes, (top % 8, left % 8)
-
-    def grid(self, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
-        """Return the current screen's (rows, cols) tile ids, written into ``out`` if given.
-
-        Decoded in C (``native/tiles.c``); :meth:`reference_grid` is the same in numpy.
-        """
-        if out is None:
-            out = np.empty((self.rows, self.cols), np.uint16)
-        native = self._native
-        if native is not None and native.tiles_into(self.layout, out):
-            return out  # the hot path: one C call
-        if native is None:
-            return self.decode(self._state(), out)
-        self._find(self._emu.save_state())  # the state's size changed: find the fields again
-        if not native.tiles_into(self.layout, out):
-            raise errors.TilesError(
-                "fceumm's state size changes on every read; tiles cannot follow its fields"
-            )
-        return out
-
-    def decode(
-        self, state: bytes | bytearray | memoryview, out: npt.NDArray[np.uint16] | None = None
-    ) -> npt.NDArray[np.uint16]:
-        """The grid of a state this emulator saved (in C), written into ``out`` if given."""
-        if out is None:
-            out = np.empty((self.rows, self.cols), np.uint16)
-        if not tiles_from_state(state, self.layout, out):
-            self._find(bytes(state))
-            tiles_from_state(state, self.layout, out)
-        return out
 
     def reference_grid(
         self,
