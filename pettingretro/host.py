@@ -1375,6 +1375,46 @@ def _batch_result(emulators: Sequence[Emulator], rc: int, rcs: Any, p: Any, what
 _OBS_MODES = {"rgb": lib.PR_SCREEN_RGB, "gray": lib.PR_SCREEN_GRAY, "ram": lib.PR_OBS_RAM}
 
 
+def _fill_obs_spec(
+    spec: Any,
+    keep: list[Any],
+    n: int,
+    last: npt.NDArray[np.uint8],
+    pooled: npt.NDArray[np.uint8] | None,
+    resize: Any,
+    out: npt.NDArray[np.uint8] | None,
+) -> None:
+    """Point ``spec`` (a ``struct pr_obs_spec``) at the frame buffers, the max-pool and the resize.
+
+    What the struct points into is appended to ``keep``, which must live as long as ``spec``.
+    Shared by :func:`step_many_into` and :class:`PreparedStep`, which check the arguments first.
+    """
+    keep.append(ffi.from_buffer("uint8_t[]", last, require_writable=True))
+    spec.last = keep[-1]
+    spec.frame_stride = last[0].nbytes if n else 0
+    if pooled is not None:
+        spec.max_pool = 1
+        keep.append(ffi.from_buffer("uint8_t[]", pooled, require_writable=True))
+        spec.pooled = keep[-1]
+    if resize is not None and out is not None:
+        h_index, h_weight, w_index, w_weight, divisor = resize
+        taps = [
+            ffi.from_buffer("int32_t[]", np.ascontiguousarray(h_index, np.int32)),
+            ffi.from_buffer("uint32_t[]", np.ascontiguousarray(h_weight, np.uint32)),
+            ffi.from_buffer("int32_t[]", np.ascontiguousarray(w_index, np.int32)),
+            ffi.from_buffer("uint32_t[]", np.ascontiguousarray(w_weight, np.uint32)),
+        ]
+        keep += taps
+        spec.h_index, spec.h_weight, spec.w_index, spec.w_weight = taps
+        spec.src_h, spec.src_w = last.shape[1], last.shape[2]
+        spec.out_h, spec.h_taps = np.shape(h_index)
+        spec.out_w, spec.w_taps = np.shape(w_index)
+        spec.divisor = int(divisor)
+        keep.append(ffi.from_buffer("uint8_t[]", out, require_writable=True))
+        spec.dst = keep[-1]
+        spec.dst_stride = out[0].nbytes if n else 0
+
+
 class PreparedStep:
     """:func:`step_many_into` turned into C's form once: each call is one C call, no Python per emulator.
 
@@ -1460,30 +1500,7 @@ class PreparedStep:
         keep: list[Any] = [spec]  # everything the struct points into lives as long as self
         spec.mode = _OBS_MODES[mode]
         spec.video = int(bool(video))
-        keep.append(ffi.from_buffer("uint8_t[]", last, require_writable=True))
-        spec.last = keep[-1]
-        spec.frame_stride = last[0].nbytes if n else 0
-        if pooled is not None:
-            spec.max_pool = 1
-            keep.append(ffi.from_buffer("uint8_t[]", pooled, require_writable=True))
-            spec.pooled = keep[-1]
-        if resize is not None and out is not None:
-            h_index, h_weight, w_index, w_weight, divisor = resize
-            taps = [
-                ffi.from_buffer("int32_t[]", np.ascontiguousarray(h_index, np.int32)),
-                ffi.from_buffer("uint32_t[]", np.ascontiguousarray(h_weight, np.uint32)),
-                ffi.from_buffer("int32_t[]", np.ascontiguousarray(w_index, np.int32)),
-                ffi.from_buffer("uint32_t[]", np.ascontiguousarray(w_weight, np.uint32)),
-            ]
-            keep += taps
-            spec.h_index, spec.h_weight, spec.w_index, spec.w_weight = taps
-            spec.src_h, spec.src_w = last.shape[1], last.shape[2]
-            spec.out_h, spec.h_taps = np.shape(h_index)
-            spec.out_w, spec.w_taps = np.shape(w_index)
-            spec.divisor = int(divisor)
-            keep.append(ffi.from_buffer("uint8_t[]", out, require_writable=True))
-            spec.dst = keep[-1]
-            spec.dst_stride = out[0].nbytes if n else 0
+        _fill_obs_spec(spec, keep, n, last, pooled, resize, out)
         if ram_regions:
             if mode != "ram":
                 raise ValueError("ram_regions go with mode='ram'")
@@ -1638,30 +1655,7 @@ def step_many_into(
     spec = ffi.new("struct pr_obs_spec *")
     keep: list[Any] = []  # the buffers the struct points into live until the call returns
     spec.mode = lib.PR_SCREEN_GRAY if gray else lib.PR_SCREEN_RGB
-    keep.append(ffi.from_buffer("uint8_t[]", last, require_writable=True))
-    spec.last = keep[-1]
-    spec.frame_stride = last[0].nbytes if n else 0
-    if pooled is not None:
-        spec.max_pool = 1
-        keep.append(ffi.from_buffer("uint8_t[]", pooled, require_writable=True))
-        spec.pooled = keep[-1]
-    if resize is not None and out is not None:
-        h_index, h_weight, w_index, w_weight, divisor = resize
-        taps = [
-            ffi.from_buffer("int32_t[]", np.ascontiguousarray(h_index, np.int32)),
-            ffi.from_buffer("uint32_t[]", np.ascontiguousarray(h_weight, np.uint32)),
-            ffi.from_buffer("int32_t[]", np.ascontiguousarray(w_index, np.int32)),
-            ffi.from_buffer("uint32_t[]", np.ascontiguousarray(w_weight, np.uint32)),
-        ]
-        keep += taps
-        spec.h_index, spec.h_weight, spec.w_index, spec.w_weight = taps
-        spec.src_h, spec.src_w = last.shape[1], last.shape[2]
-        spec.out_h, spec.h_taps = np.shape(h_index)
-        spec.out_w, spec.w_taps = np.shape(w_index)
-        spec.divisor = int(divisor)
-        keep.append(ffi.from_buffer("uint8_t[]", out, require_writable=True))
-        spec.dst = keep[-1]
-        spec.dst_stride = out[0].nbytes if n else 0
+    _fill_obs_spec(spec, keep, n, last, pooled, resize, out)
     rcs = ffi.new("int[]", max(n, 1))
     b = ffi.from_buffer("uint16_t[]", buf)
     if p is not None:
