@@ -920,11 +920,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             masks, deltas = self.controls.apply(self._prev)
         self._last_deltas = None
         self._obs = self._emulate(masks, deltas, 1)
-        if self._var_prog is not None:
-            self._var_prog.run()
-            self._values = dict(zip(self._var_names, self._var_prog.out.tolist(), strict=True))
-        else:
-            self._values = self._read_values()
+        self._values = self._read_values()
         self._prev_ram = emu.ram.copy()
         self._evaluator.reset(self._values)
         self._rules.reset(self._values)
@@ -954,7 +950,16 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         return out
 
     def _read_values(self) -> dict[str, int]:
-        return self._reader.read()
+        """Every data.json variable's value now, by name.
+
+        In C where the env has a variable program (the last values then move to its ``prev``,
+        which the C scenario weighs against), else through the reader.
+        """
+        prog = self._var_prog
+        if prog is None:
+            return self._reader.read()
+        prog.run()
+        return dict(zip(self._var_names, prog.out.tolist(), strict=True))
 
     def step(
         self, actions: Mapping[str, Any]
@@ -997,11 +1002,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             else:
                 masks, deltas = self.inputs(self.check_actions(actions))
             frames = self.frameskip
-            if self.paddle_center is not None and deltas is not self._last_deltas:
-                emu.paddles_move(deltas)
-                self._last_deltas = deltas
-            for o in self.observers:
-                o.on_frames(masks, deltas, frames)
+            self._before(emu, masks, deltas, frames)
             self._obs = obs = self._step_emulator(masks, frames)
             return self._outcome(emu, obs)
         finally:
@@ -1135,7 +1136,15 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
         The env's own step calls it; so does a vector env that runs the frames itself.
         """
-        emu = self._live()
+        self._before(self._live(), masks, deltas, frames)
+
+    def _before(
+        self,
+        emu: EmulatorLike,
+        masks: npt.NDArray[np.uint16],
+        deltas: npt.NDArray[np.int32],
+        frames: int,
+    ) -> None:
         # the motion holds until changed: the joint-action tables hand back the same arrays
         if self.paddle_center is not None and deltas is not self._last_deltas:
             emu.paddles_move(deltas)
@@ -1190,12 +1199,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         n = self.num_players
         frames = self.frameskip
         prev = self._values
-        prog = self._var_prog
-        if prog is not None:
-            prog.run()  # this step's values; the last step's move to prog.prev
-            values = dict(zip(self._var_names, prog.out.tolist(), strict=True))
-        else:
-            values = self._read_values()
+        values = self._read_values()
         terms = self._term_prog
         deltas_v: Mapping[str, int] = _NO_DELTAS
         if terms is None or self._rules_deltas:
