@@ -496,7 +496,8 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._prev_rows: list[int] | None = None
         self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
         self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
-        self._clock = np.zeros(1, np.int64)  # steps this episode (a vector env may share it)
+        self._cycles = 0  # steps this episode
+        self._clock = np.zeros(1, np.int64)  # the same, where a vector env's batch keeps it
         self._joined = False  # a vector env runs this env's steps in its C batch (join_batch)
         self._needs_reset = True
         self._obs: npt.NDArray[Any] | None = None
@@ -927,6 +928,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._evaluator.reset(self._values)
         self._rules.reset(self._values)
         self.agents = self.possible_agents[:]
+        self._cycles = 0
         self._clock[0] = 0
         self._needs_reset = False
         if self.render_mode == "human":
@@ -1215,7 +1217,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if new_terms is None:  # the same scenario compiled before: cannot happen
             raise RuntimeError("the scenario no longer compiles to C terms")
         actions[:] = self._prev
-        clock[:] = self._clock
+        clock[:] = self._cycles
         self._var_prog, self._term_prog, self._rewards = new_prog, new_terms, rewards
         self._prev_arr, self._clock = actions, clock
         self._joined = True
@@ -1280,8 +1282,12 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         dict[str, dict[str, Any]],
     ]:
         self._obs = obs
-        clock = self._clock
-        clock[0] += 1
+        if self._joined:  # the step count lives in the vector env's batch
+            clock = self._clock
+            clock[0] += 1
+            cycles = int(clock[0])
+        else:
+            self._cycles = cycles = self._cycles + 1
         live = self.agents
         n = self.num_players
         frames = self.frameskip
@@ -1294,13 +1300,17 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._values = values = self._reader.read()
             if need_deltas:
                 deltas_v = {k: values[k] - prev[k] for k in values}
-        else:  # the last values move to prog.prev: the deltas are exact Python ints of the two
+        else:  # the last values move to prog.prev (out and prev have one entry per name)
             prog.run()
-            now = prog.out.tolist()
-            values = dict(zip(self._var_names, now, strict=True))
-            if need_deltas:
-                before = prog.prev.tolist()  # type: ignore[union-attr]
-                deltas_v = dict(zip(self._var_names, map(operator.sub, now, before), strict=True))
+            values = dict(zip(self._var_names, prog.out.tolist(), strict=False))
+            if need_deltas:  # exact Python ints; a vector env's batch may have stepped since
+                prev = (
+                    dict(zip(self._var_names, prog.prev.tolist(), strict=False))  # type: ignore[union-attr]
+                    if self._joined
+                    else self._values
+                )
+                deltas_v = {k: values[k] - prev[k] for k in values}
+            self._values = values
         if terms is not None:
             game_over = terms.run(frames)
             self._evaluator.frame += frames
@@ -1315,7 +1325,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self._rules_step:
             game_over = self._rules.step(values, deltas_v, rewards, frames) or game_over
         lives = self._rules.lives(values)
-        truncated = bool(clock[0] >= self.max_cycles)
+        truncated = cycles >= self.max_cycles
 
         # rewards are numpy floats, as PettingZoo's Atari envs give (iterating the array)
         index = self._index

@@ -628,10 +628,11 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             ]
             return self._batch_infos(rows)
         columns = np.repeat(b.values, na, axis=0).T.copy()  # (variables, sub-envs)
+        masks = np.ones(columns.shape, np.bool_)  # every sub-env reports every key
         infos: dict[str, Any] = {}
-        for key, col in zip(b.names, columns, strict=True):
+        for key, col, mask in zip(b.names, columns, masks, strict=True):
             infos[key] = col
-            infos[f"_{key}"] = np.ones(self.num_envs, np.bool_)
+            infos[f"_{key}"] = mask
         return infos
 
     def _action_rows(
