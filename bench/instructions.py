@@ -21,6 +21,11 @@ Configurations (``--only`` picks some, comma-separated):
 * ``retro-pong-rgb``, ``retro-pong-ram``, ``retro-airstriker-rgb``: stable-retro's ``env.step`` on
   the same core file and ROM, and its ``retro_run`` share: what is left is stable-retro's own
   cost per step, the most any host could save against it.
+* ``vector-pong-ram-8``, ``vector-pong-rgb-8``, ``vector-airstriker-rgb-8``: ``vector_env`` on one
+  thread with that many games, random actions: the whole ``step``, the one C call it makes
+  inside (``pr_pool_step_obs``: every game's frames, observation rows and outcome) and
+  ``retro_run``. What is left of the step beyond that call is what runs on the caller's thread
+  alone (with more threads, the part that does not scale).
 * ``ceiling-pong``, ``ceiling-airstriker``: bench/ceiling.c (the core in a plain C loop with
   trivial callbacks), ``retro_run`` inclusive per frame: the bare core.
 
@@ -66,6 +71,9 @@ CONFIGS = (
     "ceiling-airstriker",
     "ours-airstriker-rgb-1",
     "retro-airstriker-rgb",
+    "vector-pong-ram-8",
+    "vector-pong-rgb-8",
+    "vector-airstriker-rgb-8",
 )
 
 _MARKER_C = r"""
@@ -163,6 +171,27 @@ def run_ours(marks: Marks, game: str, obs: str, frameskip: int) -> None:
     env.close()
 
 
+def run_vector(marks: Marks, game: str, obs: str, games: int) -> None:
+    import numpy as np
+
+    from pettingretro.vector import vector_env
+
+    name = {"pong": "pong_v0"}.get(game, "Airstriker-Genesis-v0")
+    venv = vector_env(
+        name, games, num_threads=1, obs_type="ram" if obs == "ram" else "rgb_image", copy=False
+    )
+    venv.reset(seed=SEED)
+    k = int(venv.single_action_space.n)  # type: ignore[attr-defined]
+    table = np.random.default_rng(SEED).integers(0, k, (TABLE, venv.num_envs))
+    mask = TABLE - 1
+    for i in range(WARMUP):
+        venv.step(table[i & mask])
+    marks.start()
+    marks.piece("loop", lambda i: None)
+    marks.piece("step", lambda i: venv.step(table[i & mask]))
+    venv.close()
+
+
 def run_retro(marks: Marks, game: str, obs: str, tmp: Path) -> None:
     import numpy as np
     import stable_retro
@@ -204,6 +233,8 @@ def inner(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="pettingretro-instr-") as tmp:
         if who == "ours":
             run_ours(marks, game, rest[0], int(rest[1]))
+        elif who == "vector":
+            run_vector(marks, game, rest[0], int(rest[1]))
         else:
             run_retro(marks, game, rest[0], Path(tmp))
 
@@ -293,6 +324,8 @@ def measure(name: str, steps: int, tmp: Path, marker: Path) -> dict[str, Any]:
         res[piece] = _totals(dump) / steps
         if piece in ("step", "emulate"):
             res[f"{piece}.retro_run"] = _inclusive(dump, "retro_run") / steps
+        if piece == "step" and name.startswith("vector-"):
+            res["step.pool"] = _inclusive(dump, "pr_pool_step_obs") / steps
     loop = res.pop("loop", 0.0)
     for k in list(res):
         if "." not in k:
@@ -313,7 +346,14 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         ceiling = results.get(f"ceiling-{game}", {}).get("retro_run")
         for piece, v in res.items():
             note = ""
-            if piece == "step":
+            if piece == "step" and name.startswith("vector-"):
+                core = res.get("step.retro_run", 0.0)
+                serial = v - res.get("step.pool", 0.0)
+                note = (
+                    f"retro_run {core / v:.3f} of it; outside the C call {m(serial).strip()} "
+                    f"({serial / v:.1%}: the serial share)"
+                )
+            elif piece == "step":
                 core = res.get("step.retro_run", 0.0)
                 frames = int(name.split("-")[3]) if name.startswith("ours-") else 1
                 note = f"retro_run {core / v:.3f} of it; own cost {m(v - core).strip()}"

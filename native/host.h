@@ -189,7 +189,13 @@ struct pr_rows_spec {
  * regions of the core's memory map, each found by its start address when it is copied (a
  * reload may move them) and `region_len` bytes long; the frames run with video when `video`.
  * With `rows` the new frame (resized, pooled or last) also goes into its final place in the
- * vector env's observation rows (struct pr_rows_spec). */
+ * vector env's observation rows (struct pr_rows_spec).
+ * With `deltas` each emulator's paddle motion (pr_paddles_move) is set from its row of
+ * `ndeltas` values before its frames (an emulator without paddles ignores it; one with more
+ * paddles than ndeltas fails). With `outcomes` (one struct pr_outcome per emulator) each one's
+ * variables are decoded and its plain scenario weighed on the thread that ran its frames, right
+ * after them, for `frames` frames; over[i] gets the done flag. */
+struct pr_outcome;
 struct pr_obs_spec {
     int mode;
     int max_pool;
@@ -214,6 +220,10 @@ struct pr_obs_spec {
     const uint64_t *region_start;
     const uint64_t *region_len;
     const struct pr_rows_spec *rows;
+    const int32_t *deltas;
+    unsigned ndeltas;
+    const struct pr_outcome *outcomes;
+    uint8_t *over;
 };
 int pr_pool_step_obs(pr_pool *p, pr_emu **emus, unsigned n, const uint16_t *buttons,
                      unsigned frames, int *rcs, const struct pr_obs_spec *spec);
@@ -343,5 +353,23 @@ void pr_read_vars(const struct pr_var *vars, size_t n, uint8_t *const *blocks, i
 int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
                    const int64_t *prev, int done_all, const double *per_frame, unsigned players,
                    unsigned frames, double *rewards);
+
+/* One game's outcome as a pool thread runs it after the game's frames (pr_obs_spec.outcomes):
+ * pr_read_vars(vars, nvars, blocks, values, prev), then pr_weigh_terms over them into rewards
+ * (nterms 0 and terms NULL: rewards untouched, never done). */
+struct pr_outcome {
+    const struct pr_var *vars;
+    size_t nvars;
+    uint8_t *const *blocks;
+    int64_t *values;
+    int64_t *prev;
+    const struct pr_term *terms;
+    size_t nterms;
+    int done_all;
+    const double *per_frame;
+    unsigned players;
+    double *rewards;
+};
+int pr_run_outcome(const struct pr_outcome *o, unsigned frames);
 
 #endif

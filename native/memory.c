@@ -98,3 +98,10 @@ int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
     }
     return done_all ? all : any;
 }
+
+int pr_run_outcome(const struct pr_outcome *o, unsigned frames) {
+    pr_read_vars(o->vars, o->nvars, o->blocks, o->values, o->prev);
+    if (!o->terms) return 0;
+    return pr_weigh_terms(o->terms, o->nterms, o->values, o->prev, o->done_all, o->per_frame,
+                          o->players, frames, o->rewards);
+}

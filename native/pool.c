@@ -235,9 +235,23 @@ static int step_obs(pr_emu *e, const uint16_t *buttons, unsigned frames,
     return rc;
 }
 
+/* A prepared step's per-emulator extras around its frames: paddle motion, then the outcome. */
+static int step_game(pr_emu *e, const uint16_t *b, unsigned frames, const struct pr_obs_spec *s,
+                     unsigned i, uint32_t *acc) {
+    if (s->deltas && e->npaddles) {
+        if (e->npaddles > s->ndeltas)
+            return pr_fail(e, PR_EINVAL, "the emulator has %u paddles; the step gives %u motions",
+                           e->npaddles, s->ndeltas);
+        pr_paddles_move(e, s->deltas + (size_t)i * s->ndeltas);
+    }
+    int rc = step_obs(e, b, frames, s, i, acc);
+    if (rc >= 0 && s->outcomes) s->over[i] = (uint8_t)pr_run_outcome(&s->outcomes[i], frames);
+    return rc;
+}
+
 static void step_one(const struct pr_job *j, unsigned i, uint32_t *acc) {
     const uint16_t *b = j->buttons + (size_t)i * PR_MAX_PORTS;
-    j->rcs[i] = j->spec ? step_obs(j->emus[i], b, j->frames, j->spec, i, acc)
+    j->rcs[i] = j->spec ? step_game(j->emus[i], b, j->frames, j->spec, i, acc)
                         : pr_step(j->emus[i], b, PR_MAX_PORTS, j->frames,
                                   j->video ? PR_RUN_VIDEO : 0, NULL, 0, 0);
 }

@@ -1446,6 +1446,11 @@ class PreparedStep:
         direct: make each frame straight in its first live row and copy it to the others
             (``stack`` 1, a row laid out as the frame itself, no ``pooled``, no ``resize``);
             ``last`` is then not written.
+        deltas: int32 (n, paddles) C-contiguous, read at every call: each emulator's paddle
+            motion (:meth:`Emulator.paddles_move`) before its frames.
+        outcomes: per emulator ``(variables, terms)``: its :class:`VariableProgram` (with
+            ``prev``) and :class:`TermProgram` (or None), run on the pool thread right after
+            its frames; ``over`` (uint8, n) gets each one's done flag.
 
     Raises:
         ValueError: buffers of the wrong type, shape or size.
@@ -1472,6 +1477,9 @@ class PreparedStep:
         planes: bool = True,
         pixel_stride: int = 0,
         direct: bool = False,
+        deltas: npt.NDArray[np.int32] | None = None,
+        outcomes: Sequence[tuple[VariableProgram, TermProgram | None]] | None = None,
+        over: npt.NDArray[np.uint8] | None = None,
     ) -> None:
         if mode not in _OBS_MODES:
             raise ValueError(f"mode must be 'rgb', 'gray' or 'ram', got {mode!r}")
@@ -1554,20 +1562,49 @@ class PreparedStep:
                 raise ValueError("direct rows take one frame, without pooled or resize")
             r.direct = int(bool(direct))
             spec.rows = r
+        if deltas is not None:
+            if (
+                deltas.dtype != np.int32
+                or deltas.ndim != 2
+                or len(deltas) != n
+                or not deltas.flags.c_contiguous
+            ):
+                raise ValueError("deltas must be C-contiguous int32 (emulators, paddles)")
+            keep.append(ffi.from_buffer("int32_t[]", deltas))
+            spec.deltas, spec.ndeltas = keep[-1], deltas.shape[1]
+        if (outcomes is None) != (over is None):
+            raise ValueError("outcomes and over go together")
+        if outcomes is not None and over is not None:
+            if len(outcomes) != n or over.dtype != np.uint8 or over.shape != (n,):
+                raise ValueError(f"outcomes and over need one entry per emulator ({n})")
+            progs = ffi.new("struct pr_outcome[]", max(n, 1))
+            keep += [progs, outcomes]
+            for o, (variables, terms) in zip(progs, outcomes, strict=False):
+                variables._fill_outcome(o, terms)
+            keep.append(ffi.from_buffer("uint8_t[]", over, require_writable=True))
+            spec.outcomes, spec.over = progs, keep[-1]
+        self._outcomes = None if outcomes is None else spec.outcomes
         self._spec, self._keep = spec, keep
         self._b = ffi.from_buffer("uint16_t[]", buttons)
         self._rcs = ffi.new("int[]", max(n, 1))
         self._n = n
         self._reserve = self._count > _SLICE_FRAMES  # long steps keep audio in slices
 
-    def __call__(self) -> None:
+    def __call__(self, outcomes: bool = True) -> None:
         """Step every emulator once; the observations are in the buffers when it returns.
+
+        Args:
+            outcomes: run the ``outcomes`` given at construction (False: this call leaves
+                them to the caller, who weighs the step its own way).
 
         Raises:
             ValueError: the pool was closed, or a frame no longer fits the buffers.
             EmulatorClosedError: an emulator was closed.
         """
         p = self._pool._live()
+        spec = self._spec
+        if self._outcomes is not None:
+            spec.outcomes = self._outcomes if outcomes else ffi.NULL
         if self._reserve:
             for em in self._emus:
                 if em._audio_owned:
@@ -1741,6 +1778,23 @@ class VariableProgram:
     def run(self) -> None:
         """Move ``out`` to ``prev`` (when given), then decode every variable into ``out``."""
         lib.pr_read_vars(self._vars, self._n, self._blocks, self._out, self._prev)
+
+    def _fill_outcome(self, o: Any, terms: TermProgram | None) -> None:
+        """Point ``o`` (a ``struct pr_outcome``) at this program and ``terms`` over its arrays."""
+        if self.prev is None:
+            raise ValueError("an outcome's variables need prev (program(prev=True))")
+        o.vars, o.nvars, o.blocks, o.values, o.prev = (
+            self._vars,
+            self._n,
+            self._blocks,
+            self._out,
+            self._prev,
+        )
+        if terms is not None:
+            if terms._keep[0] is not self.out or terms._keep[1] is not self.prev:
+                raise ValueError("the terms must weigh this program's out and prev arrays")
+            o.terms, o.nterms, o.done_all = terms._terms, terms._n, terms._done_all
+            o.per_frame, o.players, o.rewards = terms._per_frame, terms._players, terms._rewards
 
 
 class TermProgram:

@@ -552,25 +552,34 @@ class Reader:
         # an address space's blocks are live and fixed: C decodes them (native/memory.c)
         self._native = self.program() if self.space is not None and names else None
 
-    def program(self, prev: bool = False) -> VariableProgram:
+    def program(
+        self,
+        prev: bool = False,
+        into: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
+    ) -> VariableProgram:
         """A C program that decodes these variables from the address space's live blocks.
 
         Its ``out`` array (int64, in :attr:`names` order) holds the values after each ``run()``;
         with ``prev``, ``run()`` first moves them to its ``prev`` array (a step's deltas are then
         ``out - prev``).
 
+        Args:
+            prev: keep the previous values.
+            into: ``(out, prev)``: arrays of the caller's to use (a vector env's rows), which
+                implies ``prev``; else new ones.
+
         Raises:
             TypeError: this Reader reads arrays passed to :meth:`read`, not an address space.
         """
         if self.space is None:
             raise TypeError("only a Reader over an AddressSpace has a program")
-        out = np.zeros(len(self.names), np.int64)
-        return VariableProgram(
-            [b.data for b in self.space.blocks],
-            self._rows,
-            out,
-            np.zeros_like(out) if prev else None,
-        )
+        before: npt.NDArray[np.int64] | None
+        if into is not None:
+            out, before = into
+        else:
+            out = np.zeros(len(self.names), np.int64)
+            before = np.zeros_like(out) if prev else None
+        return VariableProgram([b.data for b in self.space.blocks], self._rows, out, before)
 
     def _gather(self, memory: npt.NDArray[np.uint8] | None) -> npt.NDArray[np.uint8]:
         if self.space is None:

@@ -136,6 +136,30 @@ class Controls:
         deltas = np.zeros((n, k, 1), np.int32)
         return cls([Binding(port=p) for p in ports], masks, deltas, names or combos)
 
+    def apply_many(
+        self, rows: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+        """:meth:`apply` for many games at once: ``rows`` (games, agents) of action indices.
+
+        Returns port masks (games, MAX_PORTS) and paddle deltas (games, paddles), each row what
+        :meth:`apply` gives for that game's row.
+        """
+        if self._joint is not None:
+            code = rows @ self._stride
+            return self._joint[0][code], self._joint[1][code]
+        masks = np.bitwise_or.reduce(self.masks[self._rows, rows], axis=1)
+        deltas = self.deltas[self._rows, rows].sum(axis=1, dtype=np.int32)
+        return masks, deltas
+
+    def same_tables(self, other: Controls) -> bool:
+        """Whether ``other`` turns every action into the same inputs (one game's envs do)."""
+        return (
+            self.masks.shape == other.masks.shape
+            and self.deltas.shape == other.deltas.shape
+            and bool(np.array_equal(self.masks, other.masks))
+            and bool(np.array_equal(self.deltas, other.deltas))
+        )
+
     def apply(
         self, action_index: npt.NDArray[np.intp] | list[int]
     ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import inspect
+import operator
 import os
 import tempfile
 import threading
@@ -495,7 +496,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._prev_rows: list[int] | None = None
         self._held = np.zeros(self.num_players, np.uint16)  # action_type's held buttons
         self._no_deltas = np.zeros(self.controls.deltas.shape[2], np.int32)
-        self._cycles = 0
+        self._cycles = 0  # steps this episode
+        self._clock = np.zeros(1, np.int64)  # the same, where a vector env's batch keeps it
+        self._joined = False  # a vector env runs this env's steps in its C batch (join_batch)
         self._needs_reset = True
         self._obs: npt.NDArray[Any] | None = None
         self._window: Any = None
@@ -926,6 +929,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._rules.reset(self._values)
         self.agents = self.possible_agents[:]
         self._cycles = 0
+        self._clock[0] = 0
         self._needs_reset = False
         if self.render_mode == "human":
             self.render()
@@ -1146,11 +1150,95 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         frames: int,
     ) -> None:
         # the motion holds until changed: the joint-action tables hand back the same arrays
-        if self.paddle_center is not None and deltas is not self._last_deltas:
-            emu.paddles_move(deltas)
+        if self.paddle_center is not None and (deltas is not self._last_deltas or self._joined):
+            emu.paddles_move(deltas)  # joined: a vector env's batch may have moved them since
             self._last_deltas = deltas
         for o in self.observers:
             o.on_frames(masks, deltas, frames)
+
+    def join_batch(
+        self,
+        *,
+        values: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64],
+        rewards: npt.NDArray[np.float64],
+        actions: npt.NDArray[np.intp],
+        clock: npt.NDArray[np.int64],
+    ) -> BatchedGame | None:
+        """Let a vector env run this env's steps in C with other games', or None where it can't.
+
+        The env's step state moves into the caller's arrays (rows of the vector env's, say),
+        where this env's own step, its :meth:`outcome` and the batch all read and write it:
+        ``values`` and ``prev`` (int64, one per data.json variable) the decoded variables,
+        ``rewards`` (float64, one per player) what the scenario weighs, ``actions`` (intp, one
+        per player) each player's last action row (sticky actions), ``clock`` (int64, 1) the
+        steps this episode. What the batch then owes the env is in :class:`BatchedGame`.
+
+        None (and nothing changes) where a step needs Python per game beyond the rules: an
+        action scheme, a ``reward_fn``, lives (players that leave one by one), a scenario that
+        the C terms cannot weigh, or ``render_mode="human"``.
+
+        Raises:
+            ValueError: an array of the wrong type or size.
+        """
+        self._live()
+        prog, terms = self._var_prog, self._term_prog
+        rules = self._rules
+        custom = rules.custom if isinstance(rules, DeclaredRules) else rules
+        lives = type(custom).lives is not Rules.lives or (
+            isinstance(rules, DeclaredRules) and rules.data.lives is not None
+        )
+        if (
+            prog is None
+            or prog.prev is None
+            or terms is None
+            or self.action_scheme is not None
+            or self.game.reward_fn is not None
+            or lives
+            or self.render_mode == "human"
+        ):
+            return None
+        n, p = len(self._var_names), self.num_players
+        for name, arr, dtype, size in (
+            ("values", values, np.int64, n),
+            ("prev", prev, np.int64, n),
+            ("rewards", rewards, np.float64, p),
+            ("actions", actions, np.intp, p),
+            ("clock", clock, np.int64, 1),
+        ):
+            if arr.dtype != dtype or arr.shape != (size,) or not arr.flags.c_contiguous:
+                raise ValueError(
+                    f"{name} must be a contiguous {np.dtype(dtype).name} array of {size}"
+                )
+        values[:], prev[:] = prog.out, prog.prev
+        new_prog = self._reader.program(into=(values, prev))
+        rewards[:] = self._rewards
+        new_terms = self._evaluator.program(self._var_names, values, prev, rewards)
+        if new_terms is None:  # the same scenario compiled before: cannot happen
+            raise RuntimeError("the scenario no longer compiles to C terms")
+        actions[:] = self._prev
+        clock[:] = self._cycles
+        self._var_prog, self._term_prog, self._rewards = new_prog, new_terms, rewards
+        self._prev_arr, self._clock = actions, clock
+        self._joined = True
+        return BatchedGame(self)
+
+    def _rules_after_batch(self, frames: int) -> bool:
+        """The game's Python rules over what the batch decoded (BatchedGame.after_step)."""
+        prog = self._var_prog
+        assert prog is not None
+        assert prog.prev is not None
+        now = prog.out.tolist()
+        values = dict(zip(self._var_names, now, strict=True))
+        deltas: Mapping[str, int] = _NO_DELTAS
+        if self._rules_deltas:
+            deltas = dict(
+                zip(self._var_names, map(operator.sub, now, prog.prev.tolist()), strict=True)
+            )
+        return bool(self._rules.step(values, deltas, self._rewards, frames))
+
+    def _show(self, frame: npt.NDArray[np.uint8]) -> None:
+        self._obs = frame
 
     def add_observer(self, observer: FrameObserver) -> None:
         """Call ``observer`` at every reset, before every batch of frames and at episode end.
@@ -1194,17 +1282,35 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         dict[str, dict[str, Any]],
     ]:
         self._obs = obs
-        self._cycles += 1
+        if self._joined:  # the step count lives in the vector env's batch
+            clock = self._clock
+            clock[0] += 1
+            cycles = int(clock[0])
+        else:
+            self._cycles = cycles = self._cycles + 1
         live = self.agents
         n = self.num_players
         frames = self.frameskip
-        prev = self._values
-        values = self._read_values()
         terms = self._term_prog
+        need_deltas = terms is None or self._rules_deltas
         deltas_v: Mapping[str, int] = _NO_DELTAS
-        if terms is None or self._rules_deltas:
-            deltas_v = {k: values[k] - prev[k] for k in values}
-        self._values = values
+        prog = self._var_prog
+        if prog is None:
+            prev = self._values
+            self._values = values = self._reader.read()
+            if need_deltas:
+                deltas_v = {k: values[k] - prev[k] for k in values}
+        else:  # the last values move to prog.prev (out and prev have one entry per name)
+            prog.run()
+            values = dict(zip(self._var_names, prog.out.tolist(), strict=False))
+            if need_deltas:  # exact Python ints; a vector env's batch may have stepped since
+                prev = (
+                    dict(zip(self._var_names, prog.prev.tolist(), strict=False))  # type: ignore[union-attr]
+                    if self._joined
+                    else self._values
+                )
+                deltas_v = {k: values[k] - prev[k] for k in values}
+            self._values = values
         if terms is not None:
             game_over = terms.run(frames)
             self._evaluator.frame += frames
@@ -1219,7 +1325,7 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         if self._rules_step:
             game_over = self._rules.step(values, deltas_v, rewards, frames) or game_over
         lives = self._rules.lives(values)
-        truncated = self._cycles >= self.max_cycles
+        truncated = cycles >= self.max_cycles
 
         # rewards are numpy floats, as PettingZoo's Atari envs give (iterating the array)
         index = self._index
@@ -1329,6 +1435,11 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         return self._tiles.game_area()
 
     @property
+    def variable_names(self) -> tuple[str, ...]:
+        """The game's data.json variables, in the order its infos list them."""
+        return tuple(self._var_names)
+
+    @property
     def game_wrapper(self) -> GameWrapper:
         """The game's data.json variables as attributes and ``game_area()``, as PyBoy's."""
         first = self.possible_agents[0]
@@ -1338,6 +1449,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._live()
         if self._obs is None:
             raise EnvStateError("game_wrapper read before reset(): call reset() first")
+        prog = self._var_prog
+        if prog is not None:  # what the last step (this env's or a vector env's batch) decoded
+            return dict(zip(self._var_names, prog.out.tolist(), strict=True))
         return self._values
 
     def state(self) -> npt.NDArray[np.uint8]:
@@ -1401,3 +1515,44 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
 
 def _rebuild(game: GameDef, kwargs: dict[str, Any]) -> RetroParallelEnv:
     return RetroParallelEnv(game, **kwargs)
+
+
+class BatchedGame:
+    """One game of a vector env's C batch, as :meth:`RetroParallelEnv.join_batch` hands it over.
+
+    The batch turns action rows into inputs with ``controls``, runs ``outcome`` (the game's C
+    variable program and scenario terms) after the game's frames on its pool thread, and then
+    owes the env only what this class does: the Python rules where the game has some, and the
+    frame its ``observe()`` returns.
+
+    Attributes:
+        controls: the game's action tables (:meth:`Controls.apply_many`).
+        outcome: ``(variables, terms)`` for :class:`~pettingretro.host.PreparedStep`.
+        rules: whether :meth:`after_step` must run after every step.
+        max_cycles: steps after which the episode is truncated.
+        repeat_action_probability: the sticky-action probability.
+    """
+
+    def __init__(self, env: RetroParallelEnv) -> None:
+        self._env = env
+        self.controls = env.controls
+        assert env._var_prog is not None
+        assert env._term_prog is not None
+        self.outcome = (env._var_prog, env._term_prog)
+        self.rules = env._rules_step
+        self.max_cycles = env.max_cycles
+        self.repeat_action_probability = env.repeat_action_probability
+        self.noop_row = env._noop_row
+
+    def after_step(self, frames: int) -> bool:
+        """Run the game's Python rules on this step's values and rewards; True: they end the game."""
+        return self._env._rules_after_batch(frames)
+
+    def show(self, frame: npt.NDArray[np.uint8]) -> None:
+        """``frame`` (a view the caller keeps current) is what the env observes from now on."""
+        self._env._show(frame)
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """The env's generator (sticky actions draw from it, as the env's own step does)."""
+        return self._env.np_random

@@ -25,7 +25,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from pettingretro.checks import ArgumentTypeError, check_bool, check_int
 from pettingretro.errors import VectorEnvError
 from pettingretro.host import MAX_PORTS, Emulator, Pool, PreparedStep, step_many
-from pettingretro.parallel.env import RetroParallelEnv
+from pettingretro.parallel.controls import Controls
+from pettingretro.parallel.env import BatchedGame, RetroParallelEnv
 from pettingretro.registry import resolve
 from pettingretro.tiles.ram import GameRam
 from pettingretro.vector.resize import AreaResize
@@ -287,6 +288,10 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         # one C call per step: stepping, observations and their final layout on the pool threads
         # (max-pooling a single frame per step needs the step before's frame: numpy does that)
         self._prepared: PreparedStep | None = None
+        prepared = not image or not (max_pool and self.frameskip < 2)
+        # each game's step state in rows of one batch, its outcome weighed in C (join_batch)
+        self._batch = _Batch.join(self.envs) if prepared else None
+        batched: dict[str, Any] = {} if self._batch is None else self._batch.step_args()
         if image and not (max_pool and self.frameskip < 2):
             self._prepared = PreparedStep(
                 self._pool,
@@ -299,6 +304,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 resize=None if self._resize is None else self._resize.taps,
                 out=None if self._resize is None else self._small,
                 **self._rows_layout(),
+                **batched,
             )
         elif not image:
             self._prepared = PreparedStep(
@@ -311,11 +317,13 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 video=self.render_mode is not None,
                 ram_regions=[(a, size) for a, _, size in GameRam(self._emus[0]).regions],
                 **self._rows_layout(),
+                **batched,
             )
         # each game's frame as outcome() gets it when every agent plays: fixed views, made once
         self._made: list[npt.NDArray[np.uint8]] | None = None
         if self._prepared is not None:
             self._made = list(self._row_frames[:, 0] if self._direct else self._last)
+        self._value_keys = () if self._batch is None else self._batch.names
 
     def _rows_layout(self) -> dict[str, Any]:
         h, w, _ = self._frame_hwc
@@ -438,6 +446,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             obs, _ = env.reset(seed=s, options=options)
             frames.append(obs[env.possible_agents[0]])
         self._reset_frames(range(self.num_games), frames)
+        self._show(range(self.num_games))
         self._alive[:] = True
         self._left_term[:] = False
         self._left_trunc[:] = False
@@ -499,26 +508,36 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         finally:
             self._lock.release()
 
-    def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
+    def _checked_rows(
+        self, actions: npt.NDArray[Any], everyone: bool
+    ) -> Sequence[npt.NDArray[np.intp]] | npt.NDArray[np.intp]:
+        """Every game's action rows, checked before any game moves: a refused step changes nothing."""
+        checked = self._action_rows(actions, everyone)
+        if checked is not None:
+            return checked
         n, na = self.num_games, self.agents_per_game
+        agents = self.possible_agents
+        acts = actions.reshape(n, na, *(self.single_action_space.shape or ())).tolist()
+        return [
+            env.check_actions(dict(zip(agents, acts[g], strict=True)))
+            for g, env in enumerate(self.envs)
+        ]
+
+    def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
         alive = self._alive
         everyone = bool(alive.all())  # no agent left early: every game reports every agent
-        checked = self._action_rows(actions, everyone)
-        rows: Sequence[npt.NDArray[np.intp]] | npt.NDArray[np.intp]
-        if checked is not None:
-            rows = checked
-        else:
-            agents = self.possible_agents
-            acts = actions.reshape(n, na, *(self.single_action_space.shape or ())).tolist()
-            # every game's actions are checked before any game moves: a refused step changes nothing
-            rows = [
-                env.check_actions(dict(zip(agents, acts[g], strict=True)))
-                for g, env in enumerate(self.envs)
-            ]
+        batch = self._batch
+        prepared = self._prepared is not None
+        if batch is not None and prepared and everyone and not any(e.observers for e in self.envs):
+            return self._step_batch(actions, batch)
+        rows = self._checked_rows(actions, everyone)
         buttons, k = self._buttons, self.frameskip
+        motion = batch.deltas if batch is not None and prepared else None
         for g, env in enumerate(self.envs):
             masks, deltas = env.inputs(rows[g])
             buttons[g] = masks
+            if motion is not None:  # the prepared step sets every game's paddles from these
+                motion[g] = deltas
             env.before_frames(masks, deltas, k)
 
         last = self._emulate(None if everyone else ~alive)
@@ -544,6 +563,77 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             truncs.reshape(-1).copy(),
             infos,
         )
+
+    def _step_batch(self, actions: npt.NDArray[Any], b: _Batch) -> StepResult:
+        """A step with no Python per game beyond the rules: inputs, frames and outcomes in batch.
+
+        Every agent plays (games in a batch have no lives: their agents leave together), and
+        no game has observers. The results equal those of the games' own ``inputs``,
+        ``before_frames`` and ``outcome``, which the other path runs.
+        """
+        rows = self._checked_rows(actions, True)
+        if not isinstance(rows, np.ndarray):
+            rows = np.array(rows, np.intp)
+        p = b.sticky
+        if p > 0.0:  # each game draws from its own generator, as its own inputs() does
+            draw = np.array([g.np_random.random(self.agents_per_game) for g in b.games])
+            held = b.actions
+            rows = np.where((draw < p) & (held != b.noop), held, rows)
+        b.actions[:] = rows
+        masks, deltas = b.controls.apply_many(rows)
+        self._buttons[:] = masks
+        b.deltas[:] = deltas
+        prepared = self._prepared
+        assert prepared is not None
+        prepared()
+        b.clock += 1
+        over = b.over.astype(np.bool_)
+        k = self.frameskip
+        for g in b.ruled:  # the game's Python rules: the only per-game Python of this path
+            if b.games[g].after_step(k):
+                over[g] = True
+        self._rewards[:] = b.rewards
+        truncated = b.clock[:, 0] >= b.max_cycles
+        self._terms.fill(False)
+        self._truncs.fill(False)
+        infos = self._value_infos(b)
+        ended = over | truncated
+        if ended.any():
+            idx = np.flatnonzero(ended)
+            self._alive[idx] = False
+            self._left_term[idx] = over[idx, None]
+            self._left_trunc[idx] = truncated[idx, None]
+            infos = self._autoreset(idx.tolist(), infos)
+        obs = self._observations()
+        return (
+            obs,
+            self._rewards.reshape(-1).copy(),
+            self._terms.reshape(-1).copy(),
+            self._truncs.reshape(-1).copy(),
+            infos,
+        )
+
+    def _value_infos(self, b: _Batch) -> dict[str, Any]:
+        """The games' data.json variables as batched infos: one int64 array (and mask) per key."""
+        reports = [e.report_variables for e in self.envs]
+        if not any(reports) or not b.names:
+            return {}
+        na = self.agents_per_game
+        if not all(reports):  # some games report their variables: gymnasium's way, row by row
+            rows = [
+                (g * na + a, dict(zip(b.names, b.values[g].tolist(), strict=True)))
+                for g in range(self.num_games)
+                if reports[g]
+                for a in range(na)
+            ]
+            return self._batch_infos(rows)
+        columns = np.repeat(b.values, na, axis=0).T.copy()  # (variables, sub-envs)
+        masks = np.ones(columns.shape, np.bool_)  # every sub-env reports every key
+        infos: dict[str, Any] = {}
+        for key, col, mask in zip(b.names, columns, masks, strict=True):
+            infos[key] = col
+            infos[f"_{key}"] = mask
+        return infos
 
     def _action_rows(
         self, actions: npt.NDArray[Any], everyone: bool
@@ -646,7 +736,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         ``gone``: the agents that left in an earlier step (their rows get zeros), or None.
         """
         if self._prepared is not None:  # one C call: frames, conversion, layout, on the pool
-            self._prepared()
+            self._prepared(outcomes=False)  # each game's outcome() weighs its step here
             if not self._direct:
                 return self._last
             made: npt.NDArray[np.uint8]
@@ -694,10 +784,17 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             obs, _ = self.envs[g].reset()
             frames.append(obs[self.envs[g].possible_agents[0]])
         self._reset_frames(ended, frames)
+        self._show(ended)
         self._alive[idx] = True
         self._left_term[idx] = False
         self._left_trunc[idx] = False
         return infos
+
+    def _show(self, games: Sequence[int]) -> None:
+        """Batched games observe their frame where the batch keeps it (reset frames are there)."""
+        if self._batch is not None and self._made is not None:
+            for g in games:
+                self._batch.games[g].show(self._made[g])
 
     # ------------------------------------------------------------------ the rest
 
@@ -807,3 +904,75 @@ def vector_env(
         for g in games:
             g.close()
         raise
+
+
+class _Batch:
+    """The games' step state in one set of arrays (rows per game), for :meth:`RetroVectorEnv._step_batch`."""
+
+    def __init__(
+        self,
+        games: list[BatchedGame],
+        names: tuple[str, ...],
+        values: npt.NDArray[np.int64],
+        prev: npt.NDArray[np.int64],
+        rewards: npt.NDArray[np.float64],
+        actions: npt.NDArray[np.intp],
+        clock: npt.NDArray[np.int64],
+    ) -> None:
+        self.games, self.names = games, names
+        self.values, self.prev, self.rewards = values, prev, rewards
+        self.actions, self.clock = actions, clock
+        first = games[0]
+        self.controls: Controls = first.controls
+        self.sticky = float(first.repeat_action_probability)
+        self.noop = first.noop_row
+        self.max_cycles = np.array([g.max_cycles for g in games], np.int64)
+        self.ruled = [i for i, g in enumerate(games) if g.rules]
+        self.over = np.zeros(len(games), np.uint8)
+        self.deltas = np.zeros((len(games), self.controls.deltas.shape[2]), np.int32)
+
+    @classmethod
+    def join(cls, envs: Sequence[RetroParallelEnv]) -> _Batch | None:
+        """Every game joined (:meth:`RetroParallelEnv.join_batch`), or None where one cannot."""
+        first = envs[0]
+        names = first.variable_names
+        players = len(first.possible_agents)
+        if any(e.variable_names != names or len(e.possible_agents) != players for e in envs):
+            return None
+        n = len(envs)
+        values = np.zeros((n, len(names)), np.int64)
+        prev = np.zeros_like(values)
+        rewards = np.zeros((n, players), np.float64)
+        actions = np.zeros((n, players), np.intp)
+        clock = np.zeros((n, 1), np.int64)
+        games = []
+        for g, e in enumerate(envs):
+            if e.num_players != players:
+                return None
+            joined = e.join_batch(
+                values=values[g],
+                prev=prev[g],
+                rewards=rewards[g],
+                actions=actions[g],
+                clock=clock[g],
+            )
+            if joined is None:
+                return None
+            games.append(joined)
+        c = games[0]
+        if any(
+            not c.controls.same_tables(g.controls)
+            or g.repeat_action_probability != c.repeat_action_probability
+            or g.noop_row != c.noop_row
+            for g in games
+        ):
+            return None
+        return cls(games, names, values, prev, rewards, actions, clock)
+
+    def step_args(self) -> dict[str, Any]:
+        """What :class:`PreparedStep` takes to set paddles and weigh outcomes in C."""
+        return {
+            "deltas": self.deltas,
+            "outcomes": [g.outcome for g in self.games],
+            "over": self.over,
+        }

@@ -26,6 +26,22 @@ GAMES = 3
 AGENTS = ("first_0", "second_0")
 
 
+class Inert:
+    """An observer that does nothing: a game with one steps through its own outcome()."""
+
+    def on_reset(self) -> None: ...
+    def on_frames(self, masks: Any, deltas: Any, frames: int) -> None: ...
+    def on_episode_end(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def per_game(venv: Any) -> Any:
+    """Make ``venv`` step each game through its own phases (they are patched below)."""
+    for env in venv.envs:
+        env.add_observer(Inert())
+    return venv
+
+
 def action_stream(steps: int, rows: int, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 6, size=(steps, rows))
 
@@ -190,8 +206,8 @@ def test_spaces_and_layout() -> None:
 def test_agents_that_leave_early_see_zeros_until_their_game_ends(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    venv = vector_env(
-        "pong_v0", 2, num_threads=2, obs_type="ram", frame_stack=2, agent_indicator=True
+    venv = per_game(
+        vector_env("pong_v0", 2, num_threads=2, obs_type="ram", frame_stack=2, agent_indicator=True)
     )
     venv.reset(seed=0)
     game = venv.envs[1]
@@ -391,7 +407,7 @@ LAYOUTS = [
 def leaving_trace(kw: dict[str, Any], in_c: bool, leaver: str) -> list[np.ndarray]:
     """Observations, rewards and endings of 2 Pong games where ``leaver`` of game 1 leaves at
     step 3 and its game ends at step 6; ``in_c=False`` makes every observation in numpy."""
-    venv = vector_env("pong_v0", 2, num_threads=2, frameskip=2, **kw)
+    venv = per_game(vector_env("pong_v0", 2, num_threads=2, frameskip=2, **kw))
     assert venv._prepared is not None
     if not in_c:
         venv._prepared = None
