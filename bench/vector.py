@@ -530,6 +530,12 @@ def main() -> None:
         b1, b2 = best.get(f"bare-{g}-1"), best.get(f"bare-{g}-2")
         bare_ratio = b2 / b1 if b1 and b2 else None
         line(f"bare C {g} emus: 2 threads / 1 thread", bare_ratio)
+        bare_busy = busy.get(f"bare-{g}-2")
+        if bare_busy is not None and bare_busy < 1.6:
+            print(
+                f"    note: the bare C on 2 threads kept only {bare_busy:.2f} cores busy: other work"
+                " held a core, so 2 threads / 1 thread here is the machine's, not the env's"
+            )
         line(
             "  ours 2t/1t as a share of it",
             two / one / bare_ratio if one and two and bare_ratio else None,
