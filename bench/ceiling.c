@@ -1,18 +1,31 @@
 /* The ceiling: how fast a libretro core runs a ROM in a plain C loop with trivial callbacks.
  *
  * bench/host.py compiles this with `cc -O2` at run time and compares pettingretro's Emulator with
- * it. Nothing here is shared with the host: every callback does the least a frontend can do.
+ * it; bench/vector.py compares the vector env with it (--emus, --barrier). Nothing here is shared
+ * with the host: every callback does the least a frontend can do.
  *
- *   ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K] [--serve]
+ *   ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--emus M] [--barrier]
+ *                       [--frames-per-step K] [--seed K] [--serve]
  *
- * Each thread loads its own private copy of the core (copied to an unlinked temp file, since
- * dlopen of one path returns one shared instance), then runs frames with random joypad input on
- * ports 0 and 1 (a direction or a fire button, or nothing, drawn per frame). Only the frame loop is
- * timed. Prints one line: `frames=<total> seconds=<wall> cpu=<process CPU seconds> fps=<total/wall>
- * threads=<T>`.
+ * M emulators (default: T) each load their own private copy of the core (copied to an unlinked
+ * temp file, since dlopen of one path returns one shared instance) and run frames with random
+ * joypad input on ports 0 and 1 (a direction or a fire button, or nothing, drawn per frame and
+ * per emulator). The emulators are split into T contiguous ranges, one per thread, as
+ * native/pool.c splits a vector env's games; each thread loads and runs its own range.
+ *
+ * * free-running (the default): each thread runs its emulators one frame each, round after round,
+ *   never waiting for the others;
+ * * --barrier: each thread runs K frames (--frames-per-step, default 1) on each of its emulators in
+ *   turn, then all threads meet at a barrier, as the threads of a vector env's step do.
+ *
+ * --frames N is per emulator (the total is M x N); --seconds S (default 2) runs for that long.
+ * Only the frame loop is timed; it allocates nothing. Prints one line: `frames=<total>
+ * seconds=<wall> cpu=<process CPU seconds> fps=<total/wall> threads=<T> emus=<M>`.
  * With --serve it loads once, then measures once per line read from stdin (`<seconds>` or
- * `f<frames per thread>`), printing one such line each time, until EOF: a benchmark can then
- * interleave many short measurements with its own without reloading the core.
+ * `f<frames per emulator>`), printing one such line each time, until EOF: a benchmark can then
+ * interleave many short measurements with its own without reloading the cores.
+ * Bad options (--emus 0, fewer emulators than threads, a value that is not a number) print why on
+ * stderr and exit with status 2; a core or ROM that fails to load exits with status 1.
  *
  * Environment answers: GET_CAN_DUPE true, SET_PIXEL_FORMAT accepted, GET_SYSTEM_DIRECTORY and
  * GET_SAVE_DIRECTORY a temp dir, GET_VARIABLE the first value of a v0 option (cores that never
@@ -22,6 +35,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -69,7 +83,7 @@ typedef size_t (*batch_fn)(const int16_t *, size_t);
 typedef void (*poll_fn)(void);
 typedef int16_t (*input_fn)(unsigned, unsigned, unsigned, unsigned);
 
-/* ---- per-thread state: each thread runs its own core copy, which calls back on that thread */
+/* ---- per-emulator state: `cur` is the emulator whose core copy is running on this thread */
 #define MAX_OPTS 256
 struct inst {
     uint16_t buttons[2];
@@ -185,14 +199,28 @@ static void *sym(void *dl, const char *name) {
 static uint8_t *rom_data;
 static size_t rom_size;
 
-struct job {
+/* One emulator: its input state and its core copy's retro_run. */
+struct emu {
     struct inst in;
-    long frames;    /* in: frames to run (0: run for `seconds`); out: frames run */
+    void (*run)(void);
+};
+
+/* One thread: emulators [first, end) of `emus`, and the current measurement. */
+struct job {
+    unsigned id, first, end;
+    long frames;    /* in: frames per emulator (0: run for `seconds`); out: frames run in all */
     double seconds; /* in: wall time to run for; out: wall time taken */
 };
 
-static pthread_barrier_t go, done;
+static struct emu *emus;
+static int barrier_mode;
+static long frames_per_step = 1;
+static pthread_barrier_t go, done, step_bar;
 static volatile int quitting;
+/* --barrier with --seconds: the round after whose barrier every thread stops (-1: not yet). Only
+ * thread 0 writes it, before the barrier of that round; a thread that reads a later round's value
+ * goes on to that round's barrier, so all threads stop after the same one. */
+static long stop_round;
 
 static double now(void) {
     struct timespec ts;
@@ -202,11 +230,8 @@ static double now(void) {
 
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void *worker(void *arg) {
-    struct job *j = arg;
-    cur = &j->in;
-    /* loads are serialised: cores touch shared libc state (rand, locale) while loading */
-    pthread_mutex_lock(&load_mu);
+static void load(struct emu *e) {
+    cur = &e->in;
     void *dl = open_copy();
     ((void (*)(env_fn))sym(dl, "retro_set_environment"))(env_cb);
     ((void (*)(video_fn))sym(dl, "retro_set_video_refresh"))(video_cb);
@@ -229,27 +254,64 @@ static void *worker(void *arg) {
     void (*port_dev)(unsigned, unsigned) = sym(dl, "retro_set_controller_port_device");
     port_dev(0, DEVICE_JOYPAD);
     port_dev(1, DEVICE_JOYPAD);
-    void (*run)(void) = sym(dl, "retro_run");
+    e->run = sym(dl, "retro_run");
+}
+
+static inline void frame(struct emu *e) {
+    cur = &e->in;
+    e->in.buttons[0] = random_mask(&e->in);
+    e->in.buttons[1] = random_mask(&e->in);
+    e->run();
+}
+
+/* Free-running: one frame per emulator per round, no waiting. Returns the frames run. */
+static long run_free(struct job *j, double t0) {
+    long rounds = 0;
+    for (;;) {
+        for (unsigned i = j->first; i < j->end; i++) frame(&emus[i]);
+        rounds++;
+        if (j->frames ? rounds >= j->frames : now() - t0 >= j->seconds) break;
+    }
+    return rounds * (j->end - j->first);
+}
+
+/* --barrier: K frames per emulator per round (fewer in a --frames budget's last), then all
+ * threads meet. Thread 0 decides when the time is up. Returns the frames run. */
+static long run_barrier(struct job *j, double t0, int first_thread) {
+    long per_emu = 0;
+    for (long round = 0;; round++) {
+        long k = frames_per_step;
+        if (j->frames && j->frames - per_emu < k) k = j->frames - per_emu;
+        for (unsigned i = j->first; i < j->end; i++)
+            for (long f = 0; f < k; f++) frame(&emus[i]);
+        per_emu += k;
+        if (first_thread && !j->frames && now() - t0 >= j->seconds)
+            __atomic_store_n(&stop_round, round, __ATOMIC_RELAXED);
+        pthread_barrier_wait(&step_bar); /* orders thread 0's store before every read below */
+        if (j->frames ? per_emu >= j->frames
+                      : __atomic_load_n(&stop_round, __ATOMIC_RELAXED) == round)
+            break;
+    }
+    return per_emu * (j->end - j->first);
+}
+
+static void *worker(void *arg) {
+    struct job *j = arg;
+    /* loads are serialised: cores touch shared libc state (rand, locale) while loading */
+    pthread_mutex_lock(&load_mu);
+    for (unsigned i = j->first; i < j->end; i++) load(&emus[i]);
     pthread_mutex_unlock(&load_mu);
-    for (int i = 0; i < 30; i++) run(); /* warm up */
+    for (unsigned i = j->first; i < j->end; i++)
+        for (int f = 0; f < 30; f++) frame(&emus[i]); /* warm up */
+    pthread_barrier_wait(&done); /* loaded: no measurement's CPU time includes a load */
 
     for (;;) {
         pthread_barrier_wait(&go);
         if (quitting) break;
         double t0 = now();
-        long done_frames = 0;
-        for (;;) {
-            long chunk = j->frames ? j->frames - done_frames : 16;
-            for (long i = 0; i < chunk; i++) {
-                j->in.buttons[0] = random_mask(&j->in);
-                j->in.buttons[1] = random_mask(&j->in);
-                run();
-            }
-            done_frames += chunk;
-            if (j->frames ? done_frames >= j->frames : now() - t0 >= j->seconds) break;
-        }
+        long ran = barrier_mode ? run_barrier(j, t0, j->id == 0) : run_free(j, t0);
         j->seconds = now() - t0;
-        j->frames = done_frames;
+        j->frames = ran;
         pthread_barrier_wait(&done);
     }
     /* no unload/deinit/dlclose: the process exits right after */
@@ -263,11 +325,13 @@ static double cpu_now(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void measure(struct job *jobs, unsigned threads, long frames, double seconds) {
+static void measure(struct job *jobs, unsigned threads, unsigned nemus, long frames,
+                    double seconds) {
     for (unsigned t = 0; t < threads; t++) {
         jobs[t].frames = frames;
         jobs[t].seconds = seconds;
     }
+    stop_round = -1;
     double c0 = cpu_now();
     pthread_barrier_wait(&go);
     pthread_barrier_wait(&done);
@@ -278,60 +342,111 @@ static void measure(struct job *jobs, unsigned threads, long frames, double seco
         total += jobs[t].frames;
         if (jobs[t].seconds > wall) wall = jobs[t].seconds;
     }
-    printf("frames=%ld seconds=%.6f cpu=%.6f fps=%.1f threads=%u\n", total, wall, cpu, total / wall,
-           threads);
+    printf("frames=%ld seconds=%.6f cpu=%.6f fps=%.1f threads=%u emus=%u\n", total, wall, cpu,
+           total / wall, threads, nemus);
     fflush(stdout);
 }
 
-int main(int argc, char **argv) {
-    unsigned threads = 1;
-    int serve = 0;
-    if (argc < 3) {
-        fprintf(stderr, "usage: ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--seed K] [--serve]\n");
-        return 2;
+#define USAGE                                                                                      \
+    "usage: ceiling CORE.so ROM [--frames N | --seconds S] [--threads T] [--emus M] [--barrier]\n" \
+    "                           [--frames-per-step K] [--seed K] [--serve]\n"
+
+static void bad_usage(const char *what, const char *detail) {
+    fprintf(stderr, "ceiling: %s%s%s\n" USAGE, what, detail ? ": " : "", detail ? detail : "");
+    exit(2);
+}
+
+/* A whole number in [lo, hi] for option `opt`, or a usage error saying what was wrong. */
+static long number(const char *opt, const char *text, long lo, long hi) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    char msg[160];
+    if (errno || end == text || *end) {
+        snprintf(msg, sizeof msg, "%s takes a whole number, not '%s'", opt, text);
+        bad_usage(msg, NULL);
     }
+    if (v < lo || v > hi) {
+        snprintf(msg, sizeof msg, "%s must be %ld..%ld (got %ld)", opt, lo, hi, v);
+        bad_usage(msg, NULL);
+    }
+    return v;
+}
+
+int main(int argc, char **argv) {
+    unsigned threads = 1, nemus = 0;
+    int serve = 0;
+    if (argc < 3) bad_usage("a core and a ROM are needed", NULL);
     core_path = argv[1];
     rom_path = argv[2];
     for (int i = 3; i < argc; i += 2) {
-        if (!strcmp(argv[i], "--serve")) {
-            serve = 1;
+        if (!strcmp(argv[i], "--serve") || !strcmp(argv[i], "--barrier")) {
+            *(argv[i][2] == 's' ? &serve : &barrier_mode) = 1;
             i--;
             continue;
         }
-        if (i + 1 >= argc) die("missing value for", argv[i]);
-        if (!strcmp(argv[i], "--frames")) want_frames = atol(argv[i + 1]);
-        else if (!strcmp(argv[i], "--seconds")) want_seconds = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) threads = (unsigned)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--seed")) seed = (unsigned)atoi(argv[i + 1]);
-        else die("unknown option", argv[i]);
+        if (i + 1 >= argc) bad_usage("missing value for", argv[i]);
+        const char *o = argv[i], *v = argv[i + 1];
+        if (!strcmp(o, "--frames")) want_frames = number(o, v, 1, 1L << 40);
+        else if (!strcmp(o, "--seconds")) {
+            char *end;
+            want_seconds = strtod(v, &end);
+            if (end == v || *end || !(want_seconds > 0 && want_seconds < 1e6))
+                bad_usage("--seconds takes a positive number of seconds, not", v);
+        } else if (!strcmp(o, "--threads")) threads = (unsigned)number(o, v, 1, 64);
+        else if (!strcmp(o, "--emus")) nemus = (unsigned)number(o, v, 1, 1024);
+        else if (!strcmp(o, "--frames-per-step")) frames_per_step = number(o, v, 1, 1 << 20);
+        else if (!strcmp(o, "--seed")) seed = (unsigned)number(o, v, 0, 1L << 31);
+        else bad_usage("unknown option", o);
     }
-    if (threads < 1 || threads > 64) die("--threads must be 1..64", NULL);
+    if (!nemus) nemus = threads;
+    if (nemus < threads) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "--emus %u is fewer than --threads %u: each thread needs at least one emulator",
+                 nemus, threads);
+        bad_usage(msg, NULL);
+    }
     if (!mkdtemp(dir_path)) die("cannot make a temp dir", dir_path);
 
     FILE *f = fopen(rom_path, "rb");
     if (!f) die("cannot open the ROM", rom_path);
     fseek(f, 0, SEEK_END);
-    rom_size = (size_t)ftell(f);
+    long len = ftell(f);
+    if (len < 0) die("cannot read the ROM", rom_path);
+    rom_size = (size_t)len;
     fseek(f, 0, SEEK_SET);
     rom_data = malloc(rom_size ? rom_size : 1);
-    if (fread(rom_data, 1, rom_size, f) != rom_size) die("cannot read the ROM", rom_path);
+    if (!rom_data || fread(rom_data, 1, rom_size, f) != rom_size) die("cannot read the ROM", rom_path);
     fclose(f);
 
     pthread_barrier_init(&go, NULL, threads + 1);
     pthread_barrier_init(&done, NULL, threads + 1);
+    pthread_barrier_init(&step_bar, NULL, threads);
+    emus = calloc(nemus, sizeof *emus);
     struct job *jobs = calloc(threads, sizeof *jobs);
     pthread_t *tids = calloc(threads, sizeof *tids);
+    if (!emus || !jobs || !tids) die("out of memory", NULL);
+    for (unsigned i = 0; i < nemus; i++) emus[i].in.rng = 0x9E3779B97F4A7C15ull * (seed + i + 1);
     for (unsigned t = 0; t < threads; t++) {
-        jobs[t].in.rng = 0x9E3779B97F4A7C15ull * (seed + t + 1);
+        /* the ranges native/pool.c makes: [M t / T, M (t + 1) / T) */
+        jobs[t].id = t;
+        jobs[t].first = (unsigned)((uint64_t)nemus * t / threads);
+        jobs[t].end = (unsigned)((uint64_t)nemus * (t + 1) / threads);
         if (pthread_create(&tids[t], NULL, worker, &jobs[t])) die("pthread_create failed", NULL);
     }
+    pthread_barrier_wait(&done);
     if (!serve) {
-        measure(jobs, threads, want_frames, want_seconds);
+        measure(jobs, threads, nemus, want_frames, want_seconds);
     } else {
         char line[64];
         while (fgets(line, sizeof line, stdin)) {
-            if (line[0] == 'f') measure(jobs, threads, atol(line + 1), 0);
-            else if (atof(line) > 0) measure(jobs, threads, 0, atof(line));
+            if (line[0] == 'f') {
+                long n = atol(line + 1);
+                if (n > 0) measure(jobs, threads, nemus, n, 0);
+            } else if (atof(line) > 0) {
+                measure(jobs, threads, nemus, 0, atof(line));
+            }
         }
     }
     quitting = 1;

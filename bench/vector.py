@@ -15,15 +15,26 @@ frames, grayscale, 84x84, 4 stacked frames, agent indicator, sticky actions 0.25
                             the same frameskip 4, max-pool, 84x84 grayscale, stack 4): a reference
                             for what a C++ vector env gets from the same machine
 * memory                    resident memory per extra game: 1 game, then 16 more, each stepped
+* bare C M emus, T threads  the machine's own reference for the vector env's scaling:
+                            bench/ceiling.c (compiled here with ``cc -O2``) on the same Stella
+                            core and pong.bin, M = 8 and 16 private copies of the core split over
+                            T = 1 and 2 threads as the C pool splits games, the vector env's
+                            frameskip per emulator per step, then a barrier: what ``vector_env``
+                            would get if the env cost nothing and the core's callbacks did nothing
 
 Each configuration lives in its own worker process, built once and warmed up, then measured
 ``--rounds`` times for ``--seconds``, the rounds interleaved over all configurations; the best
-round counts. Actions are drawn ahead of time and cycled. Resets happen inside the clock (the
-vector envs reset games themselves). Shared machines are noisy: read the ratios, and the load
-averages printed before and after the run.
+round counts (the bare C rows: one ``--serve`` process each, in the same rounds, each measured
+right after ours with as many games). Actions are drawn ahead of time and cycled. Resets happen
+inside the clock (the vector envs reset games themselves). Shared machines are noisy: read the
+ratios, and the load averages printed before and after the run. Ratios are best round over best
+round; those next to the bare C reference also give the median of each round's own ratio (its
+two figures measured seconds apart), which one busy spell moves less.
 
 Targets: ours 2 threads / 1 thread >= 1.7 (8 and 16 games); ours 8 games 2 threads / SuperSuit
-8 games 2 CPUs >= 5; <= 8 MiB per extra game.
+8 games 2 CPUs >= 5; <= 8 MiB per extra game. The bare C 2 threads / 1 thread printed next to
+ours says what the machine allowed in the same run; ours / bare C per (M, T) is the env's share
+of the bare core's speed.
 
     python bench/vector.py            # 3 rounds x 1.5 s per configuration, ~1.5 minutes
     python bench/vector.py --quick    # 2 rounds x 0.6 s, ~40 s
@@ -32,10 +43,15 @@ Targets: ours 2 threads / 1 thread >= 1.7 (8 and 16 games); ours 8 games 2 threa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
+import re
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +68,7 @@ WARMUP_STEPS = 20
 GAMES = (1, 2, 4, 8, 16)
 THREADS = (1, 2)
 REF_GAMES = 8
+BARE_GAMES = (8, 16)  # the bare C reference's emulator counts (on each of THREADS)
 
 
 _last_venv: list[Any] = []  # the vector env make_ours built last (for serial_share)
@@ -70,6 +87,95 @@ class Runner:
     frames: int
     step: Callable[[int], None]
     close: Callable[[], None]
+
+
+class BareC:
+    """bench/ceiling.c ``--serve``: M emulators on T threads, K frames each per step, a barrier.
+
+    Measured in the driver's rounds like a :class:`~_timing.Worker` (same calls, same result).
+    """
+
+    def __init__(self, exe: Path, core: Path, rom: Path, emus: int, threads: int, k: int) -> None:
+        self.name = f"bare-{emus}-{threads}"
+        self.err: TextIO | None = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in close()
+        self.proc: subprocess.Popen[str] | None = subprocess.Popen(
+            [str(exe), str(core), str(rom), "--emus", str(emus), "--threads", str(threads),
+             "--barrier", "--frames-per-step", str(k), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            text=True,
+        )  # fmt: skip
+        self.skip: str | None = None
+
+    @classmethod
+    def skipped(cls, name: str, why: str) -> BareC:
+        """A row that cannot run here (no compiler, no core): ``skip`` says why."""
+        self = cls.__new__(cls)
+        self.name, self.skip, self.proc, self.err = name, why, None, None
+        return self
+
+    def _ask(self, request: str) -> dict[str, float]:
+        assert self.proc is not None
+        assert self.err is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(request + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        m = re.match(r"frames=(\d+) seconds=([0-9.]+) cpu=([0-9.]+)", line)
+        if not m:
+            self.err.seek(0)
+            raise RuntimeError(
+                f"{self.name}: bench/ceiling.c printed {line!r} (exit {self.proc.poll()}): "
+                + self.err.read().strip()[-500:]
+            )
+        return {"frames": int(m.group(1)), "wall": float(m.group(2)), "cpu": float(m.group(3))}
+
+    def first(self) -> dict[str, Any]:
+        """Wait until every copy is loaded and warm (one frame each); ``skip`` says if it failed."""
+        if self.skip:
+            return {}
+        try:
+            self._ask("f1")
+        except (RuntimeError, OSError) as e:
+            self.skip = str(e)
+            return {}
+        return {"ready": True}
+
+    def __call__(self, seconds: float) -> dict[str, float]:
+        """One measurement of ``seconds``."""
+        return self._ask(f"{seconds}")
+
+    def close(self) -> None:
+        """End the program."""
+        if self.proc is None or self.err is None:
+            return
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):  # the program may have died
+                self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self.err.close()
+
+
+def bare_c(tmp: Path) -> tuple[Path, Path, Path] | str:
+    """The ceiling program, core and ROM the vector env's Pong uses, or why there are none."""
+    # bench/host.py's: where the Pong ROM is, and how the ceiling program is compiled
+    from host import build_ceiling, content
+
+    from pettingretro.cores import find_core
+
+    try:
+        rom = content("stella")
+        core = find_core("stella")
+        exe = build_ceiling(tmp)
+    except SystemExit as e:  # host.py's helpers exit with why when a package is missing
+        return str(e)
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    if exe is None:
+        return "no C compiler (cc)"
+    return exe, Path(core), rom
 
 
 def make_ours(games: int, threads: int) -> Runner:
@@ -316,26 +422,47 @@ def main() -> None:
             serial[g] = {"skip": w.skip}
         w.close()
 
-    names = [f"ours-{g}-{t}" for g in GAMES for t in THREADS]
+    from pettingretro.vector import ATARI_PREPROCESSING
+
+    k = int(ATARI_PREPROCESSING["frameskip"])  # the vector env's frames per game per step
+    tmp = tempfile.TemporaryDirectory(prefix="pr-vector-bench-")
+    bare = bare_c(Path(tmp.name))
+    names = []
+    for g in GAMES:  # each bare C row measured next to ours with as many games
+        names += [f"ours-{g}-{t}" for t in THREADS]
+        names += [f"bare-{g}-{t}" for t in THREADS if g in BARE_GAMES]
     names += [f"supersuit-{REF_GAMES}", f"ale-{REF_GAMES}-2"]
-    workers = {}
+    workers: dict[str, Worker | BareC] = {}
     for name in names:  # built one at a time: building is not measured
-        w = Worker(__file__, name)
+        w: Worker | BareC
+        if name.startswith("bare-"):
+            _, emus, threads = name.split("-")
+            if isinstance(bare, str):
+                w = BareC.skipped(name, bare)
+            else:
+                w = BareC(*bare, int(emus), int(threads), k)
+        else:
+            w = Worker(__file__, name)
         w.first()
         workers[name] = w
     best: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    busy: dict[str, float] = {}
+    every: dict[str, list[float]] = {}  # wall fps of each round, in order
     for _ in range(args.rounds):
         for name, w in workers.items():
             if w.skip:
                 continue
             r = w(args.seconds)
             fps = r["frames"] / r["wall"]
+            every.setdefault(name, []).append(fps)
             if fps > best.get(name, 0.0):
                 best[name] = fps
                 cpu[name] = r["frames"] / r["cpu"] if r["cpu"] > 0 else float("nan")
+                busy[name] = r["cpu"] / r["wall"]
     for w in workers.values():
         w.close()
+    tmp.cleanup()
 
     print(
         f"\nPong frames/s, Atari preprocessing ({args.rounds} rounds x {args.seconds} s, best round)"
@@ -366,12 +493,31 @@ def main() -> None:
             print(
                 f"memory per extra game, {label:<25} {m['per_game']:>6.2f} MiB (first game: {m['first']:.0f} MiB RSS)"
             )
+    print(
+        f"\nbare C (bench/ceiling.c, Stella + pong.bin, a private core copy per emulator): "
+        f"{k} frames per emulator per step, then a barrier"
+    )
+    for g in BARE_GAMES:
+        for t in THREADS:
+            name, label = f"bare-{g}-{t}", f"bare C {g} emus {t} thread{'s' if t > 1 else ''}"
+            w = workers[name]
+            if w.skip:
+                print(f"{label:<48} skipped: {w.skip}")
+            else:
+                print(
+                    f"{label:<48} {best[name]:>10,.0f} frames/s {cpu[name]:>8,.0f} frames/cpu-s"
+                    f"  busy {busy[name]:.2f}"
+                )
 
     print("\nratios")
     ours8 = best.get(f"ours-{REF_GAMES}-2")
 
     def line(
-        text: str, value: float | None, target: float | None = None, below: bool = False
+        text: str,
+        value: float | None,
+        target: float | None = None,
+        below: bool = False,
+        rounds: float | None = None,
     ) -> None:
         if value is None:
             print(f"  {text:<52} n/a")
@@ -382,14 +528,50 @@ def main() -> None:
             verdict = (
                 f"  (target {'<=' if below else '>='} {target:g}: {'met' if ok else 'MISSED'})"
             )
+        if rounds is not None:
+            verdict += f"  (median of each round's: {rounds:.2f})"
         print(f"  {text:<52} {value:6.2f}{verdict}")
+
+    def paired(a: str, b: str) -> float | None:
+        """Median over rounds of a's fps / b's fps in the same round (measured seconds apart)."""
+        if len(every.get(a, ())) != len(every.get(b, ())) or not every.get(a):
+            return None
+        return statistics.median(x / y for x, y in zip(every[a], every[b], strict=True))
 
     for g in (8, 16):
         one, two = best.get(f"ours-{g}-1"), best.get(f"ours-{g}-2")
-        line(f"ours {g} games: 2 threads / 1 thread", two / one if one and two else None, 1.7)
+        line(
+            f"ours {g} games: 2 threads / 1 thread",
+            two / one if one and two else None,
+            1.7,
+            rounds=paired(f"ours-{g}-2", f"ours-{g}-1"),
+        )
         sh = serial[g]
         if "bound" in sh:
             line(f"  bound on an idle machine (serial share {sh['serial']:.0%})", sh["bound"], 1.7)
+        b1, b2 = best.get(f"bare-{g}-1"), best.get(f"bare-{g}-2")
+        bare_ratio = b2 / b1 if b1 and b2 else None
+        line(
+            f"bare C {g} emus: 2 threads / 1 thread",
+            bare_ratio,
+            rounds=paired(f"bare-{g}-2", f"bare-{g}-1"),
+        )
+        bare_busy = busy.get(f"bare-{g}-2")
+        if bare_busy is not None and bare_busy < 1.6:
+            print(
+                f"    note: the bare C on 2 threads kept only {bare_busy:.2f} cores busy: other work"
+                " held a core, so 2 threads / 1 thread here is the machine's, not the env's"
+            )
+        line(
+            "  ours 2t/1t as a share of it",
+            two / one / bare_ratio if one and two and bare_ratio else None,
+        )
+        for t, ours_t, bare_t in ((1, one, b1), (2, two, b2)):
+            line(
+                f"  ours / bare C, {g} games, {t} thread{'s' if t > 1 else ''}",
+                ours_t / bare_t if ours_t and bare_t else None,
+                rounds=paired(f"ours-{g}-{t}", f"bare-{g}-{t}"),
+            )
     ss_fps = best.get(f"supersuit-{REF_GAMES}")
     line(
         f"ours / SuperSuit pipeline ({REF_GAMES} games, 2 cpus)",
