@@ -24,6 +24,9 @@ from pettingretro.host import (
     Button,
     Emulator,
     Pool,
+    PreparedStep,
+    TermProgram,
+    VariableProgram,
     step_many,
     step_many_into,
 )
@@ -241,3 +244,97 @@ def test_step_many_into_on_a_pool_equals_the_shared_pool(ale_roms: Path, gray: b
     finally:
         for emu in mine + shared:
             emu.close()
+
+
+def pong_programs(ram: np.ndarray) -> tuple[VariableProgram, TermProgram, np.ndarray]:
+    """A variable program over two RAM bytes and a term rewarding the first one's rise."""
+    out, prev = np.zeros(2, np.int64), np.zeros(2, np.int64)
+    variables = VariableProgram(
+        [ram], [(0, [13], [1], 0, 0, -1), (0, [14], [1], 0, 0, -1)], out, prev
+    )
+    rewards = np.zeros(1, np.float64)
+    terms = TermProgram([(0, 0, True, -1, 0, 1.0, 1.0)], out, prev, [0.0], False, rewards)
+    return variables, terms, rewards
+
+
+def test_a_prepared_step_weighs_each_games_outcome_after_its_frames(ale_roms: Path) -> None:
+    """outcomes= runs each emulator's variables and terms in C right after its frames; the
+    values and rewards equal the programs run by hand after the same frames."""
+    rom = ale_roms / "pong.bin"
+    n = 3
+    mine = [Emulator("stella", rom) for _ in range(n)]
+    theirs = [Emulator("stella", rom) for _ in range(n)]
+    progs = [pong_programs(e.ram) for e in mine]
+    refs = [pong_programs(e.ram) for e in theirs]
+    over = np.zeros(n, np.uint8)
+    buttons = np.zeros((n, MAX_PORTS), np.uint16)
+    last = np.zeros((n, 128), np.uint8)
+    rng = np.random.default_rng(3)
+    try:
+        with Pool(2) as pool:
+            step = PreparedStep(
+                pool, mine, buttons, 2, last, mode="ram",
+                outcomes=[(v, t) for v, t, _ in progs], over=over,
+            )  # fmt: skip
+            moved = 0
+            for _ in range(40):
+                buttons[:] = random_buttons(rng, n)
+                step()
+                step_many(theirs, buttons, 2, pool=pool)
+                for (v, _, r), (rv, rt, rr) in zip(progs, refs, strict=True):
+                    rv.run()
+                    done = rt.run(2)
+                    np.testing.assert_array_equal(v.out, rv.out)
+                    np.testing.assert_array_equal(v.prev, rv.prev)
+                    assert r.tolist() == rr.tolist() and not done
+                    moved += int(v.out[0] != v.prev[0])
+            assert moved, "the RAM byte never changed: the check saw nothing"
+            before = [v.out.copy() for v, _, _ in progs]
+            step(outcomes=False)  # the caller weighs this one: nothing is decoded
+            assert all(np.array_equal(b, v.out) for b, (v, _, _) in zip(before, progs, strict=True))
+            assert not over.any()
+    finally:
+        for e in mine + theirs:
+            e.close()
+
+
+def test_bad_prepared_step_extras(ale_roms: Path) -> None:
+    emu = Emulator("stella", ale_roms / "pong.bin")
+    buttons = np.zeros((1, MAX_PORTS), np.uint16)
+    last = np.zeros((1, 128), np.uint8)
+    v, t, _ = pong_programs(emu.ram)
+    over = np.zeros(1, np.uint8)
+    try:
+        with Pool(1) as pool:
+            for bad in (
+                np.zeros((1, 2), np.int64),
+                np.zeros(2, np.int32),
+                np.zeros((2, 1), np.int32),
+            ):
+                with pytest.raises(ValueError, match="deltas must be C-contiguous int32"):
+                    PreparedStep(pool, [emu], buttons, 1, last, mode="ram", deltas=bad)
+            with pytest.raises(ValueError, match="outcomes and over go together"):
+                PreparedStep(pool, [emu], buttons, 1, last, mode="ram", outcomes=[(v, t)])
+            with pytest.raises(ValueError, match="one entry per emulator"):
+                PreparedStep(pool, [emu], buttons, 1, last, mode="ram", outcomes=[], over=over)
+            no_prev = VariableProgram([emu.ram], [(0, [13], [1], 0, 0, -1)], np.zeros(1, np.int64))
+            with pytest.raises(ValueError, match="need prev"):
+                PreparedStep(
+                    pool, [emu], buttons, 1, last, mode="ram", outcomes=[(no_prev, None)], over=over
+                )
+            other, _, _ = pong_programs(emu.ram)
+            with pytest.raises(ValueError, match="this program's out and prev"):
+                PreparedStep(
+                    pool, [emu], buttons, 1, last, mode="ram", outcomes=[(other, t)], over=over
+                )
+            # two paddles, motion for one: the call says so and the frames do not run
+            emu.paddles_config([-22, -18], 27450, 790196)
+            step = PreparedStep(
+                pool, [emu], buttons, 1, last, mode="ram", deltas=np.zeros((1, 1), np.int32)
+            )
+            frame = emu.frame
+            with pytest.raises(ValueError, match="the emulator has 2 paddles; the step gives 1"):
+                step()
+            assert emu.frame == frame
+    finally:
+        emu.close()
