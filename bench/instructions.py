@@ -21,8 +21,9 @@ Configurations (``--only`` picks some, comma-separated):
 * ``retro-pong-rgb``, ``retro-pong-ram``, ``retro-airstriker-rgb``: stable-retro's ``env.step`` on
   the same core file and ROM, and its ``retro_run`` share: what is left is stable-retro's own
   cost per step, the most any host could save against it.
-* ``vector-pong-ram-8``, ``vector-pong-rgb-8``, ``vector-airstriker-rgb-8``: ``vector_env`` on one
-  thread with that many games, random actions: the whole ``step``, the one C call it makes
+* ``vector-pong-ram-8``, ``vector-pong-rgb-8``, ``vector-airstriker-rgb-8``, ``vector-mario-ram-8``
+  (``mario_bros_v0``: lives, players leave one by one): ``vector_env`` on one thread with that
+  many games, random actions: the whole ``step``, the one C call it makes
   inside (``pr_pool_step_obs``: every game's frames, observation rows and outcome) and
   ``retro_run``. What is left of the step beyond that call is what runs on the caller's thread
   alone (with more threads, the part that does not scale).
@@ -74,6 +75,7 @@ CONFIGS = (
     "vector-pong-ram-8",
     "vector-pong-rgb-8",
     "vector-airstriker-rgb-8",
+    "vector-mario-ram-8",
 )
 
 _MARKER_C = r"""
@@ -176,7 +178,7 @@ def run_vector(marks: Marks, game: str, obs: str, games: int) -> None:
 
     from pettingretro.vector import vector_env
 
-    name = {"pong": "pong_v0"}.get(game, "Airstriker-Genesis-v0")
+    name = {"pong": "pong_v0", "mario": "mario_bros_v0"}.get(game, "Airstriker-Genesis-v0")
     venv = vector_env(
         name, games, num_threads=1, obs_type="ram" if obs == "ram" else "rgb_image", copy=False
     )

@@ -314,8 +314,9 @@ int pr_log_pop(pr_emu *e, int *level, char *buf, size_t cap);
  * pr_read_vars copies out[] to prev[] (when prev is not NULL), then decodes every variable into
  * out[]. A pr_term measures values[var] (delta: values[var] - prev[var], exactly), applies op
  * (PR_OP_*, or -1 for none) with reference, and adds value * reward (> 0) or value * penalty
- * (< 0) to rewards[target], or (target -1) is one of the done condition's terms: any (done_all 0)
- * or all of them holding (> 0). rewards[p] starts at per_frame[p] * frames. Returns done (0/1). */
+ * (< 0) to rewards[target], or (target -1 - k) is a term of the done condition's node k (node 0
+ * the top one: any (done_all 0) or all of its terms and child nodes holding (> 0); below).
+ * rewards[p] starts at per_frame[p] * frames. Returns done (0/1). */
 enum {
     PR_OP_EQUAL = 0,
     PR_OP_NEGATIVE_EQUAL = 1,
@@ -350,9 +351,18 @@ struct pr_term {
 };
 void pr_read_vars(const struct pr_var *vars, size_t n, uint8_t *const *blocks, int64_t *out,
                   int64_t *prev);
+/* A done condition's nested node (pr_weigh_terms): node 0 is the top one (done_all says how its
+ * terms and children combine); nodes[i] describes node i + 1, whose parent (< i + 1) counts its
+ * value as one of its own terms; a done term of node k has target -1 - k. */
+enum { PR_MAX_DONE_NODES = 64 };
+struct pr_done_node {
+    int32_t parent;
+    int32_t all;
+};
 int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
-                   const int64_t *prev, int done_all, const double *per_frame, unsigned players,
-                   unsigned frames, double *rewards);
+                   const int64_t *prev, int done_all, const struct pr_done_node *nodes,
+                   size_t nnodes, const double *per_frame, unsigned players, unsigned frames,
+                   double *rewards);
 
 /* One game's outcome as a pool thread runs it after the game's frames (pr_obs_spec.outcomes):
  * pr_read_vars(vars, nvars, blocks, values, prev), then pr_weigh_terms over them into rewards
@@ -366,6 +376,8 @@ struct pr_outcome {
     const struct pr_term *terms;
     size_t nterms;
     int done_all;
+    const struct pr_done_node *nodes;
+    size_t nnodes;
     const double *per_frame;
     unsigned players;
     double *rewards;

@@ -78,17 +78,24 @@ static wide apply_op(int op, wide v, wide r) {
 __attribute__((optimize("fp-contract=off")))
 #endif
 int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
-                   const int64_t *prev, int done_all, const double *per_frame, unsigned players,
-                   unsigned frames, double *rewards) {
+                   const int64_t *prev, int done_all, const struct pr_done_node *nodes,
+                   size_t nnodes, const double *per_frame, unsigned players, unsigned frames,
+                   double *rewards) {
     for (unsigned p = 0; p < players; p++) rewards[p] = per_frame[p] * (double)frames;
-    int any = 0, all = 1;
+    /* per node: does any of its terms (and children) hold, do all */
+    uint8_t any[PR_MAX_DONE_NODES + 1], all[PR_MAX_DONE_NODES + 1];
+    if (nnodes > PR_MAX_DONE_NODES) nnodes = PR_MAX_DONE_NODES; /* Python refuses more */
+    memset(any, 0, nnodes + 1);
+    memset(all, 1, nnodes + 1);
     for (size_t i = 0; i < n; i++) {
         const struct pr_term *t = &terms[i];
         wide v = t->delta ? (wide)values[t->var] - (wide)prev[t->var] : (wide)values[t->var];
         v = apply_op(t->op, v, (wide)t->reference);
         if (t->target < 0) {
-            if (v > 0) any = 1;
-            else all = 0;
+            size_t node = (size_t)(-1 - (int64_t)t->target);
+            if (node > nnodes) continue; /* Python refuses these */
+            if (v > 0) any[node] = 1;
+            else all[node] = 0;
             continue;
         }
         if ((unsigned)t->target >= players || v == 0) continue;
@@ -96,12 +103,19 @@ int pr_weigh_terms(const struct pr_term *terms, size_t n, const int64_t *values,
         weighed = weighed * (v > 0 ? t->reward : t->penalty);
         rewards[t->target] = rewards[t->target] + weighed;
     }
-    return done_all ? all : any;
+    /* children come after their parents: fold each node into its parent, deepest first */
+    for (size_t k = nnodes; k >= 1; k--) {
+        const struct pr_done_node *d = &nodes[k - 1];
+        int holds = d->all ? all[k] : any[k];
+        if (holds) any[d->parent] = 1;
+        else all[d->parent] = 0;
+    }
+    return done_all ? all[0] : any[0];
 }
 
 int pr_run_outcome(const struct pr_outcome *o, unsigned frames) {
     pr_read_vars(o->vars, o->nvars, o->blocks, o->values, o->prev);
     if (!o->terms) return 0;
-    return pr_weigh_terms(o->terms, o->nterms, o->values, o->prev, o->done_all, o->per_frame,
-                          o->players, frames, o->rewards);
+    return pr_weigh_terms(o->terms, o->nterms, o->values, o->prev, o->done_all, o->nodes,
+                          o->nnodes, o->per_frame, o->players, frames, o->rewards);
 }

@@ -1721,6 +1721,8 @@ TERM_OPS = {
 }
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+#: the most nested done nodes a :class:`TermProgram` weighs
+MAX_DONE_NODES: int = lib.PR_MAX_DONE_NODES
 
 
 class VariableProgram:
@@ -1794,6 +1796,7 @@ class VariableProgram:
             if terms._keep[0] is not self.out or terms._keep[1] is not self.prev:
                 raise ValueError("the terms must weigh this program's out and prev arrays")
             o.terms, o.nterms, o.done_all = terms._terms, terms._n, terms._done_all
+            o.nodes, o.nnodes = terms._nodes, terms._nnodes
             o.per_frame, o.players, o.rewards = terms._per_frame, terms._players, terms._rewards
 
 
@@ -1809,6 +1812,8 @@ class TermProgram:
         per_frame: each player's reward per frame.
         done_all: the done terms must all hold (else any).
         rewards: where :meth:`run` writes each player's reward (float64, one per player).
+        nodes: the done condition's nested nodes ``(parent, all)``, parents first: entry i is
+            node i + 1 (node 0 is the top one); a done term of node k has target ``-1 - k``.
 
     Raises:
         ValueError: a term names a variable, player or op out of range.
@@ -1822,14 +1827,29 @@ class TermProgram:
         per_frame: Sequence[float],
         done_all: bool,
         rewards: npt.NDArray[np.float64],
+        nodes: Sequence[tuple[int, bool]] = (),
     ) -> None:
         players = len(rewards)
+        if len(nodes) > MAX_DONE_NODES or any(
+            not 0 <= parent <= i for i, (parent, _) in enumerate(nodes)
+        ):
+            raise ValueError(
+                f"at most {MAX_DONE_NODES} done nodes, each after its parent: got {list(nodes)}"
+            )
+        self._nodes = ffi.new("struct pr_done_node[]", max(1, len(nodes)))
+        for i, (parent, every) in enumerate(nodes):
+            self._nodes[i].parent, self._nodes[i].all = parent, int(bool(every))
+        self._nnodes = len(nodes)
         if len(per_frame) != players or rewards.dtype != np.float64:
             raise ValueError("rewards must be float64, one per player, as per_frame is")
         self._terms = ffi.new("struct pr_term[]", max(1, len(terms)))
         ops = set(TERM_OPS.values())
         for i, (var, target, delta, op, ref, reward, penalty) in enumerate(terms):
-            if not 0 <= var < len(values) or target < -1 or (op != -1 and op not in ops):
+            if (
+                not 0 <= var < len(values)
+                or target < -1 - len(nodes)
+                or (op != -1 and op not in ops)
+            ):
                 raise ValueError(
                     f"term {i}: variable {var}, target {target} or op {op} out of range"
                 )
@@ -1856,6 +1876,8 @@ class TermProgram:
                 self._values,
                 self._prevp,
                 self._done_all,
+                self._nodes,
+                self._nnodes,
                 self._per_frame,
                 self._players,
                 frames,

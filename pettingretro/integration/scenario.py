@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pettingretro.errors import ScenarioError, ScriptError
-from pettingretro.host import TERM_OPS, TermProgram
+from pettingretro.host import MAX_DONE_NODES, TERM_OPS, TermProgram
 
 if TYPE_CHECKING:
     import numpy as np
@@ -778,8 +778,7 @@ class ScenarioEvaluator:
     ) -> TermProgram | None:
         """The scenario as a C program over value arrays, or None where it needs Python.
 
-        Plain scenarios (no scripts, a done condition without nested nodes, references that fit
-        64 bits) compile to one :class:`~pettingretro.host.TermProgram`: ``run(frames)`` writes
+        Plain scenarios (no scripts, at most 64 done nodes, references that fit 64 bits) compile to one :class:`~pettingretro.host.TermProgram`: ``run(frames)`` writes
         what :meth:`step` returns into ``rewards`` and returns the done flag.
 
         Args:
@@ -789,7 +788,7 @@ class ScenarioEvaluator:
             rewards: one float64 per player, written by each run.
         """
         scen = self.scenario
-        if self._lua is not None or self._done.script is not None or self._done.nodes:
+        if self._lua is not None or self._done.script is not None:
             return None
         if any(spec.script is not None for spec in self._specs):
             return None
@@ -813,14 +812,26 @@ class ScenarioEvaluator:
             )
             return True
 
-        if not all(add(t, -1) for t in self._done.terms):
-            return None
+        # the done tree, parents first: node k's terms have target -1 - k (node 0 the top one)
+        nodes: list[tuple[int, bool]] = []
+        pending = [(self._done, 0)]
+        while pending:
+            node, k = pending.pop()
+            if not all(add(t, -1 - k) for t in node.terms):
+                return None
+            for child in node.nodes:
+                nodes.append((k, child.condition == "all"))
+                pending.append((child, len(nodes)))
+            if len(nodes) > MAX_DONE_NODES:
+                return None
         per_frame = [0.0] * self.num_players
         for p, spec in enumerate(self._specs[: self.num_players]):
             if not all(add(t, p) for t in spec.terms):
                 return None
             per_frame[p] = spec.per_frame
-        return TermProgram(terms, values, prev, per_frame, scen.done.condition == "all", rewards)
+        return TermProgram(
+            terms, values, prev, per_frame, scen.done.condition == "all", rewards, nodes
+        )
 
     def _evaluate(
         self, values: Mapping[str, int], deltas: Mapping[str, int], frames: int

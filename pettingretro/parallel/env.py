@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -1175,26 +1175,20 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         steps this episode. What the batch then owes the env is in :class:`BatchedGame`.
 
         None (and nothing changes) where a step needs Python per game beyond the rules: an
-        action scheme, a ``reward_fn``, lives (players that leave one by one), a scenario that
-        the C terms cannot weigh, or ``render_mode="human"``.
+        action scheme, a ``reward_fn``, a scenario that the C terms cannot weigh, or
+        ``render_mode="human"``.
 
         Raises:
             ValueError: an array of the wrong type or size.
         """
         self._live()
         prog, terms = self._var_prog, self._term_prog
-        rules = self._rules
-        custom = rules.custom if isinstance(rules, DeclaredRules) else rules
-        lives = type(custom).lives is not Rules.lives or (
-            isinstance(rules, DeclaredRules) and rules.data.lives is not None
-        )
         if (
             prog is None
             or prog.prev is None
             or terms is None
             or self.action_scheme is not None
             or self.game.reward_fn is not None
-            or lives
             or self.render_mode == "human"
         ):
             return None
@@ -1223,19 +1217,33 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
         self._joined = True
         return BatchedGame(self)
 
-    def _rules_after_batch(self, frames: int) -> bool:
+    def _has_lives(self) -> bool:
+        """Whether the rules count lives (players then leave one by one)."""
+        rules = self._rules
+        custom = rules.custom if isinstance(rules, DeclaredRules) else rules
+        return type(custom).lives is not Rules.lives or (
+            isinstance(rules, DeclaredRules) and rules.data.lives is not None
+        )
+
+    def _rules_after_batch(self, frames: int) -> tuple[bool, Sequence[int] | None]:
         """The game's Python rules over what the batch decoded (BatchedGame.after_step)."""
         prog = self._var_prog
         assert prog is not None
         assert prog.prev is not None
         now = prog.out.tolist()
         values = dict(zip(self._var_names, now, strict=True))
-        deltas: Mapping[str, int] = _NO_DELTAS
-        if self._rules_deltas:
-            deltas = dict(
-                zip(self._var_names, map(operator.sub, now, prog.prev.tolist()), strict=True)
-            )
-        return bool(self._rules.step(values, deltas, self._rewards, frames))
+        over = False
+        if self._rules_step:
+            deltas: Mapping[str, int] = _NO_DELTAS
+            if self._rules_deltas:
+                deltas = dict(
+                    zip(self._var_names, map(operator.sub, now, prog.prev.tolist()), strict=True)
+                )
+            over = bool(self._rules.step(values, deltas, self._rewards, frames))
+        return over, self._rules.lives(values)
+
+    def _leave(self, still: list[str]) -> None:
+        self.agents = still
 
     def _show(self, frame: npt.NDArray[np.uint8]) -> None:
         self._obs = frame
@@ -1528,7 +1536,8 @@ class BatchedGame:
     Attributes:
         controls: the game's action tables (:meth:`Controls.apply_many`).
         outcome: ``(variables, terms)`` for :class:`~pettingretro.host.PreparedStep`.
-        rules: whether :meth:`after_step` must run after every step.
+        rules: whether :meth:`after_step` must run after every step (Python rules, or lives).
+        lives: whether the rules count lives (players leave one by one: :meth:`leave`).
         max_cycles: steps after which the episode is truncated.
         repeat_action_probability: the sticky-action probability.
     """
@@ -1539,14 +1548,22 @@ class BatchedGame:
         assert env._var_prog is not None
         assert env._term_prog is not None
         self.outcome = (env._var_prog, env._term_prog)
-        self.rules = env._rules_step
+        self.lives = env._has_lives()
+        self.rules = env._rules_step or self.lives
         self.max_cycles = env.max_cycles
         self.repeat_action_probability = env.repeat_action_probability
         self.noop_row = env._noop_row
 
-    def after_step(self, frames: int) -> bool:
-        """Run the game's Python rules on this step's values and rewards; True: they end the game."""
+    def after_step(self, frames: int) -> tuple[bool, Sequence[int] | None]:
+        """Run the game's Python rules on this step's values and rewards.
+
+        Returns whether they end the game, and each player's lives (None without lives).
+        """
         return self._env._rules_after_batch(frames)
+
+    def leave(self, still: list[str]) -> None:
+        """Only ``still`` play on (the others lost their last life this step)."""
+        self._env._leave(still)
 
     def show(self, frame: npt.NDArray[np.uint8]) -> None:
         """``frame`` (a view the caller keeps current) is what the env observes from now on."""

@@ -528,8 +528,8 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         everyone = bool(alive.all())  # no agent left early: every game reports every agent
         batch = self._batch
         prepared = self._prepared is not None
-        if batch is not None and prepared and everyone and not any(e.observers for e in self.envs):
-            return self._step_batch(actions, batch)
+        if batch is not None and prepared and not any(e.observers for e in self.envs):
+            return self._step_batch(actions, batch, everyone)
         rows = self._checked_rows(actions, everyone)
         buttons, k = self._buttons, self.frameskip
         motion = batch.deltas if batch is not None and prepared else None
@@ -564,21 +564,24 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             infos,
         )
 
-    def _step_batch(self, actions: npt.NDArray[Any], b: _Batch) -> StepResult:
+    def _step_batch(self, actions: npt.NDArray[Any], b: _Batch, everyone: bool) -> StepResult:
         """A step with no Python per game beyond the rules: inputs, frames and outcomes in batch.
 
-        Every agent plays (games in a batch have no lives: their agents leave together), and
-        no game has observers. The results equal those of the games' own ``inputs``,
-        ``before_frames`` and ``outcome``, which the other path runs.
+        No game has observers. The results equal those of the games' own ``inputs``,
+        ``before_frames`` and ``outcome``, which the other path runs: agents that left get
+        their NOOP, no reward and no info until their game ends (black death).
         """
-        rows = self._checked_rows(actions, True)
+        alive = self._alive
+        playing = None if everyone else alive.copy()  # the agents this step is for
+        rows = self._checked_rows(actions, everyone)
         if not isinstance(rows, np.ndarray):
             rows = np.array(rows, np.intp)
         p = b.sticky
         if p > 0.0:  # each game draws from its own generator, as its own inputs() does
             draw = np.array([g.np_random.random(self.agents_per_game) for g in b.games])
             held = b.actions
-            rows = np.where((draw < p) & (held != b.noop), held, rows)
+            sticky = (draw < p) & (held != b.noop)
+            rows = np.where(sticky if playing is None else sticky & playing, held, rows)
         b.actions[:] = rows
         masks, deltas = b.controls.apply_many(rows)
         self._buttons[:] = masks
@@ -588,22 +591,35 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         prepared()
         b.clock += 1
         over = b.over.astype(np.bool_)
+        lives = b.lives
         k = self.frameskip
         for g in b.ruled:  # the game's Python rules: the only per-game Python of this path
-            if b.games[g].after_step(k):
+            ends, life = b.games[g].after_step(k)
+            if ends:
                 over[g] = True
+            if life is not None:
+                lives[g] = life[: self.agents_per_game]
         self._rewards[:] = b.rewards
+        if playing is not None:
+            self._rewards[~playing] = 0.0
         truncated = b.clock[:, 0] >= b.max_cycles
         self._terms.fill(False)
         self._truncs.fill(False)
-        infos = self._value_infos(b)
-        ended = over | truncated
-        if ended.any():
-            idx = np.flatnonzero(ended)
-            self._alive[idx] = False
-            self._left_term[idx] = over[idx, None]
-            self._left_trunc[idx] = truncated[idx, None]
-            infos = self._autoreset(idx.tolist(), infos)
+        infos = self._value_infos(b, playing)
+        term = over[:, None] | (lives < 0) if b.has_lives else over[:, None]
+        trunc = np.broadcast_to(truncated[:, None], alive.shape)
+        left = (term | trunc) & alive
+        if left.any():
+            term = np.broadcast_to(term, alive.shape)
+            alive[left] = False
+            self._left_term[left] = term[left]
+            self._left_trunc[left] = trunc[left]
+            agents = self.possible_agents
+            for g in np.flatnonzero(left.any(axis=1) & alive.any(axis=1)).tolist():
+                b.games[g].leave([a for a, on in zip(agents, alive[g], strict=True) if on])
+            ended = np.flatnonzero(~alive.any(axis=1))
+            if len(ended):
+                infos = self._autoreset(ended.tolist(), infos)
         obs = self._observations()
         return (
             obs,
@@ -613,24 +629,40 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             infos,
         )
 
-    def _value_infos(self, b: _Batch) -> dict[str, Any]:
-        """The games' data.json variables as batched infos: one int64 array (and mask) per key."""
+    def _value_infos(self, b: _Batch, playing: npt.NDArray[np.bool_] | None) -> dict[str, Any]:
+        """The games' data.json variables (and lives) as batched infos: one int64 array per key.
+
+        ``playing``: the agents this step is for (the others get no info), or None for all.
+        """
         reports = [e.report_variables for e in self.envs]
-        if not any(reports) or not b.names:
-            return {}
         na = self.agents_per_game
-        if not all(reports):  # some games report their variables: gymnasium's way, row by row
-            rows = [
-                (g * na + a, dict(zip(b.names, b.values[g].tolist(), strict=True)))
-                for g in range(self.num_games)
-                if reports[g]
-                for a in range(na)
-            ]
+        if any(reports) and not all(reports):  # some games report: gymnasium's way, row by row
+            rows = []
+            for g in range(self.num_games):
+                values = dict(zip(b.names, b.values[g].tolist(), strict=True)) if reports[g] else {}
+                for a in range(na):
+                    if playing is None or playing[g, a]:
+                        info = dict(values)
+                        if b.has_lives:
+                            info["lives"] = int(b.lives[g, a])
+                        if info:
+                            rows.append((g * na + a, info))
             return self._batch_infos(rows)
-        columns = np.repeat(b.values, na, axis=0).T.copy()  # (variables, sub-envs)
+        keys = b.names if reports[0] else ()
+        parts = [np.repeat(b.values, na, axis=0)] if keys else []
+        if b.has_lives:
+            keys = (*keys, "lives")
+            parts.append(b.lives.reshape(-1, 1))
+        if not keys:
+            return {}
+        columns = np.concatenate(parts, axis=1).T.copy() if len(parts) > 1 else parts[0].T.copy()
         masks = np.ones(columns.shape, np.bool_)  # every sub-env reports every key
+        if playing is not None:
+            gone = ~playing.reshape(-1)
+            columns[:, gone] = 0
+            masks[:, gone] = False
         infos: dict[str, Any] = {}
-        for key, col, mask in zip(b.names, columns, masks, strict=True):
+        for key, col, mask in zip(keys, columns, masks, strict=True):
             infos[key] = col
             infos[f"_{key}"] = mask
         return infos
@@ -928,6 +960,8 @@ class _Batch:
         self.noop = first.noop_row
         self.max_cycles = np.array([g.max_cycles for g in games], np.int64)
         self.ruled = [i for i, g in enumerate(games) if g.rules]
+        self.has_lives = first.lives
+        self.lives = np.zeros(rewards.shape, np.int64)  # each player's, where the rules count them
         self.over = np.zeros(len(games), np.uint8)
         self.deltas = np.zeros((len(games), self.controls.deltas.shape[2]), np.int32)
 
@@ -964,6 +998,7 @@ class _Batch:
             not c.controls.same_tables(g.controls)
             or g.repeat_action_probability != c.repeat_action_probability
             or g.noop_row != c.noop_row
+            or g.lives != c.lives
             for g in games
         ):
             return None

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pettingretro.host import TermProgram, VariableProgram
+from pettingretro.host import MAX_DONE_NODES, TermProgram, VariableProgram
 from pettingretro.integration.memory import (
     ENDIANS,
     REPRS,
@@ -108,9 +108,17 @@ def _random_scenario(rng: np.random.Generator, names: list[str], players: int) -
         if rng.random() < 0.3:
             r["time"] = {"reward": float(rng.choice([-0.01, 0.5]))}
         rewards.append(r)
-    done = {"variables": {n: term(False) for n in some()}}
-    done["condition"] = str(rng.choice(["any", "all"]))
-    return {"rewards": rewards, "done": done}
+
+    def node(depth: int) -> dict:
+        spec: dict = {"variables": {n: term(False) for n in some()}}
+        spec["condition"] = str(rng.choice(["any", "all"]))
+        if depth < 3 and rng.random() < 0.5:  # nested nodes, some of them empty
+            spec["nodes"] = {
+                f"n{depth}{k}": node(depth + 1) for k in range(int(rng.integers(0, 3)))
+            }
+        return spec
+
+    return {"rewards": rewards, "done": node(0)}
 
 
 def test_plain_scenarios_weigh_as_the_python_evaluator() -> None:
@@ -148,7 +156,10 @@ def test_scenarios_that_need_python_have_no_program() -> None:
     names = ["a"]
     arrays = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(2))
     nested = Scenario.parse({"done": {"nodes": {"n": {"variables": {"a": {"op": "zero"}}}}}})
-    assert nested.evaluator(2).program(names, *arrays) is None
+    assert nested.evaluator(2).program(names, *arrays) is not None  # nested nodes are weighed
+    wide = {f"n{i}": {"variables": {"a": {"op": "zero"}}} for i in range(MAX_DONE_NODES + 1)}
+    too_many = Scenario.parse({"done": {"nodes": wide}})
+    assert too_many.evaluator(2).program(names, *arrays) is None  # the Python evaluator's
     huge = Scenario.parse({"done": {"variables": {"a": {"op": "equal", "reference": 1 << 70}}}})
     assert huge.evaluator(2).program(names, *arrays) is None
     plain = Scenario.parse({"reward": {"variables": {"a": {"reward": 1}}}})
@@ -161,3 +172,21 @@ def test_a_term_out_of_range_is_refused() -> None:
         TermProgram([(1, 0, True, -1, 0, 1.0, 0.0)], v, v.copy(), [0.0], False, np.zeros(1))
     with pytest.raises(ValueError, match="64 bits"):
         TermProgram([(0, 0, True, -1, 1 << 64, 1.0, 0.0)], v, v.copy(), [0.0], False, np.zeros(1))
+
+
+def test_done_nodes_out_of_order_or_too_many_are_refused() -> None:
+    v = np.zeros(1, np.int64)
+    with pytest.raises(ValueError, match="each after its parent"):
+        TermProgram([], v, v.copy(), [0.0], False, np.zeros(1), nodes=[(1, True)])
+    with pytest.raises(ValueError, match=f"at most {MAX_DONE_NODES} done nodes"):
+        TermProgram([], v, v.copy(), [0.0], False, np.zeros(1), nodes=[(0, True)] * 65)
+    with pytest.raises(ValueError, match="term 0"):  # a done term of a node that is not there
+        TermProgram(
+            [(0, -3, False, -1, 0, 0.0, 0.0)],
+            v,
+            v.copy(),
+            [0.0],
+            False,
+            np.zeros(1),
+            nodes=[(0, True)],
+        )

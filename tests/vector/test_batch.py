@@ -8,6 +8,7 @@ every array the step returns, infos included, across episode ends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 
 import pettingretro
 from pettingretro.envs import pong_v0
+from pettingretro.parallel.env import RetroParallelEnv
+from pettingretro.registry import resolve
 from pettingretro.vector import ATARI_PREPROCESSING, vector_env
 
 ENVS = Path(pettingretro.__file__).parent / "envs"
@@ -61,6 +64,10 @@ def trace(
         for _ in range(steps):
             acts = rng.integers(0, n, venv.num_envs)
             out.append(flatten(venv.step(acts * 0 if noop else acts)))
+            # the games' own idea of who plays on (their check_actions and observe() use it)
+            playing = [[a in e.agents for a in e.possible_agents] for e in venv.envs]
+            out[-1].append(("agents", np.array(playing)))
+            out[-1].append(("buttons", venv._buttons.copy()))  # what the emulators were given
         return out
     finally:
         venv.close()
@@ -90,7 +97,23 @@ CASES = {
     ),
     # four players on paddles
     "quadrapong-ram": dict(env="quadrapong_v0", num_envs=2, obs_type="ram", max_cycles=30),
+    # nested done nodes (a knockout, or the clock at 0:00) and rules that read deltas
+    "boxing-ram": dict(env="boxing_v0", num_envs=2, obs_type="ram", frameskip=4, max_cycles=50),
 }
+
+# lives: players leave one by one (their rows zeros, no reward, no info) until the game ends
+LIVES = {
+    "mario-bros-gray": dict(
+        env="mario_bros_v0", num_envs=2, num_threads=2, frameskip=4, grayscale=True,
+        resize=(42, 42), frame_stack=2, agent_indicator=True, repeat_action_probability=0.25,
+    ),
+    "maze-craze-ram": dict(env="maze_craze_v0", num_envs=2, frameskip=4, obs_type="ram"),
+    # sticky actions often enough that a player who left would keep its last action
+    "mario-bros-sticky": dict(
+        env="mario_bros_v0", num_envs=2, frameskip=4, obs_type="ram", repeat_action_probability=0.9
+    ),
+    "warlords-ram": dict(env="warlords_v0", num_envs=2, frameskip=4, obs_type="ram"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
@@ -104,6 +127,20 @@ def test_a_batched_step_equals_each_games_own_step(case: str) -> None:
     assert_same(trace(make, 70, batched=True), trace(make, 70, batched=False))
 
 
+@pytest.mark.parametrize("case", LIVES, ids=list(LIVES))
+def test_players_that_lose_their_last_life_leave_the_same_way_in_the_batch(case: str) -> None:
+    kw = dict(LIVES[case])
+    name = kw.pop("env")
+
+    def make() -> Any:
+        return vector_env(name, **kw)
+
+    batched = trace(make, 900, batched=True, seed=0)
+    gone = [t for t, step in enumerate(batched[1:]) if not dict(step)["_lives"].all()]
+    assert gone, "no player lost their last life: the case shows nothing"
+    assert_same(batched, trace(make, 900, batched=False, seed=0))
+
+
 def test_the_games_python_rules_run_in_the_batch() -> None:
     """Pong's stall rule (no serve for 120 frames: -1 to the server) is Python per game."""
 
@@ -113,6 +150,45 @@ def test_the_games_python_rules_run_in_the_batch() -> None:
     batched = trace(make, 80, batched=True, noop=True)
     assert any((dict(step)["rew"] == -1).any() for step in batched[1:]), "no stall penalty"
     assert_same(batched, trace(make, 80, batched=False, noop=True))
+
+
+def ticking_mario_bros(root: Path) -> Path:
+    """Mario Bros. (lives declared as data) as a folder whose players are rewarded by a RAM
+    byte that moves on most steps, found here: rewards keep coming after a player left, and
+    must not reach it."""
+    from pettingretro.envs import mario_bros_v0
+
+    env = mario_bros_v0.parallel_env(obs_type="ram", frameskip=4)
+    rams = [env.reset(seed=0)[0]["first_0"]]
+    rams += [env.step({"first_0": 1, "second_0": 1})[0]["first_0"] for _ in range(30)]
+    env.close()
+    moves = (np.diff(np.array(rams, np.int64), axis=0) != 0).sum(axis=0)
+    index = int(np.argmax(moves))
+    assert moves[index] >= 20, "no RAM byte moves on most steps"
+    folder = root / "TickingMarioBros"
+    shutil.copytree(ENVS / "mario_bros", folder)
+    data = json.loads((folder / "data.json").read_text())
+    data["info"]["tick"] = {"address": 128 + index, "type": "|u1"}
+    (folder / "data.json").write_text(json.dumps(data))
+    scenario = {"rewards": [{"variables": {"tick": {"reward": 1.0}}}] * 2}
+    (folder / "scenario.json").write_text(json.dumps(scenario))
+    return folder
+
+
+def test_players_that_left_get_no_reward_in_the_batch(tmp_path: Path) -> None:
+    game = dataclasses.replace(resolve("mario_bros_v0"), data=str(ticking_mario_bros(tmp_path)))
+
+    def make() -> Any:
+        return vector_env(lambda **kw: RetroParallelEnv(game, **kw), 2, frameskip=4, obs_type="ram")
+
+    batched = trace(make, 900, batched=True, seed=0)
+    gone_and_paid = [
+        t
+        for t, step in enumerate(batched[1:])
+        if not dict(step)["_lives"].all() and dict(step)["rew"].any()
+    ]
+    assert gone_and_paid, "no step where a player had left while the others were rewarded"
+    assert_same(batched, trace(make, 900, batched=False, seed=0))
 
 
 def quick_ending_pong(root: Path) -> Path:
@@ -175,12 +251,7 @@ def test_the_games_own_state_follows_the_batch() -> None:
 
 
 def test_games_that_need_python_per_step_stay_out_of_the_batch() -> None:
-    """Lives (players leave one by one) or a reward_fn keep a game's own outcome()."""
-    venv = vector_env("space_invaders_v0", 2, obs_type="ram")  # lives
-    try:
-        assert venv._batch is None
-    finally:
-        venv.close()
+    """A reward_fn keeps a game's own outcome()."""
     venv = vector_env(
         lambda **kw: pettingretro.parallel_env(
             "pong_v0", reward_fn=lambda ram, prev: [0.5, -0.5], **kw
