@@ -246,6 +246,9 @@ void pr_audio_count(const pr_emu *e, size_t *kept, size_t *lost);
 
 /* Screen. */
 int pr_screen(pr_emu *e, uint8_t *dst, size_t dst_size, int mode);
+/* The SIMD level of the pixel conversions (0 scalar, 1 SSSE3, 2 AVX2): caps it at `cap` (-1
+ * leaves it) and returns the level in effect on this CPU. Every level gives the same bytes. */
+int pr_simd_level(int cap);
 void pr_screen_size(const pr_emu *e, unsigned *width, unsigned *height);
 
 /* Memory and state. */

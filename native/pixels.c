@@ -141,6 +141,40 @@ __attribute__((target("ssse3"))) static void rgb_from_16_ssse3(const uint16_t *s
     rgb_from_16_scalar(s + i, d + 3 * i, n - i, is565);
 }
 
+/* 16 16-bit pixels -> 48 RGB bytes: the SSSE3 steps on two 8-pixel halves at once, one per
+ * 128-bit lane (AVX2 shuffles stay within a lane), then four 12-byte stores */
+__attribute__((target("avx2"))) static void rgb_from_16_avx2(const uint16_t *s, uint8_t *d, size_t n, int is565) {
+    const __m256i m5 = _mm256_set1_epi16(31), m6 = _mm256_set1_epi16(63);
+    const __m256i sh = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,
+                                        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    size_t i = 0;
+    /* the last 16-byte store writes 4 bytes past pixel i + 15: stop while 2 pixels are left */
+    for (; i + 18 <= n; i += 16) {
+        __m256i p = _mm256_loadu_si256((const __m256i *)(s + i));
+        __m256i r, g, b = _mm256_and_si256(p, m5);
+        if (is565) {
+            r = _mm256_srli_epi16(p, 11);
+            g = _mm256_and_si256(_mm256_srli_epi16(p, 5), m6);
+            g = _mm256_or_si256(_mm256_slli_epi16(g, 2), _mm256_srli_epi16(g, 4));
+        } else {
+            r = _mm256_and_si256(_mm256_srli_epi16(p, 10), m5);
+            g = _mm256_and_si256(_mm256_srli_epi16(p, 5), m5);
+            g = _mm256_or_si256(_mm256_slli_epi16(g, 3), _mm256_srli_epi16(g, 2));
+        }
+        r = _mm256_or_si256(_mm256_slli_epi16(r, 3), _mm256_srli_epi16(r, 2));
+        b = _mm256_or_si256(_mm256_slli_epi16(b, 3), _mm256_srli_epi16(b, 2));
+        __m256i rg = _mm256_or_si256(r, _mm256_slli_epi16(g, 8));
+        __m256i lo = _mm256_shuffle_epi8(_mm256_unpacklo_epi16(rg, b), sh); /* pixels 0-3, 8-11 */
+        __m256i hi = _mm256_shuffle_epi8(_mm256_unpackhi_epi16(rg, b), sh); /* pixels 4-7, 12-15 */
+        uint8_t *o = d + 3 * i;
+        _mm_storeu_si128((__m128i *)o, _mm256_castsi256_si128(lo));
+        _mm_storeu_si128((__m128i *)(o + 12), _mm256_castsi256_si128(hi));
+        _mm_storeu_si128((__m128i *)(o + 24), _mm256_extracti128_si256(lo, 1));
+        _mm_storeu_si128((__m128i *)(o + 36), _mm256_extracti128_si256(hi, 1));
+    }
+    rgb_from_16_ssse3(s + i, d + 3 * i, n - i, is565);
+}
+
 /* luma of 8 XRGB pixels, exactly (299 R + 587 G + 114 B + 500) / 1000:
  * x = 299 R + 587 G + 114 B + 500 < 2^18; x / 1000 = (x >> 3) / 125 = ((x >> 3) * 33555) >> 22
  * exactly for x >> 3 < 59075 (here < 31938), done as mulhi_epu16 then >> 6. */
@@ -164,19 +198,31 @@ __attribute__((target("ssse3"))) static void gray_from_xrgb8888_ssse3(const uint
 }
 #endif
 
-static int have_ssse3(void) {
+/* 0: scalar, 1: SSSE3, 2: AVX2 too: what the CPU has, capped by pr_simd_level (tests compare
+ * the paths). */
+static int simd_cap = 2;
+static int cpu_level(void) {
 #ifdef PR_X86
-    return __builtin_cpu_supports("ssse3"); /* reads a flag libgcc set at load time */
+    /* these read flags libgcc set at load time */
+    return __builtin_cpu_supports("avx2") ? 2 : __builtin_cpu_supports("ssse3") ? 1 : 0;
 #else
     return 0;
 #endif
+}
+static int have_simd(void) {
+    int cpu = cpu_level(), cap = __atomic_load_n(&simd_cap, __ATOMIC_RELAXED);
+    return cpu < cap ? cpu : cap;
+}
+int pr_simd_level(int cap) {
+    if (cap >= 0) __atomic_store_n(&simd_cap, cap > 2 ? 2 : cap, __ATOMIC_RELAXED);
+    return have_simd();
 }
 
 static void convert(const pr_emu *e, uint8_t *dst, int mode) {
     size_t n = (size_t)e->fw * e->fh;
     const uint8_t *fb = e->fb;
     int ffmt = e->ffmt;
-    int simd = have_ssse3();
+    int simd = have_simd();
     if (ffmt == RETRO_PIXEL_FORMAT_XRGB8888) {
         const uint32_t *s = (const uint32_t *)fb;
 #ifdef PR_X86
@@ -194,6 +240,10 @@ static void convert(const pr_emu *e, uint8_t *dst, int mode) {
     int is565 = ffmt == RETRO_PIXEL_FORMAT_RGB565;
     if (mode == PR_SCREEN_RGB) {
 #ifdef PR_X86
+        if (simd == 2) {
+            rgb_from_16_avx2(s, dst, n, is565);
+            return;
+        }
         if (simd) {
             rgb_from_16_ssse3(s, dst, n, is565);
             return;

@@ -179,6 +179,35 @@ def test_pixel_formats_exact(make_emu, fmt, pitch_pad):
     assert_picture(emu, fmt, width, height, frame=5)
 
 
+@pytest.fixture
+def simd_levels():
+    """Each SIMD level this CPU has (0 scalar, 1 SSSE3, 2 AVX2); the cap is lifted after."""
+    from pettingretro._native import lib
+
+    top = lib.pr_simd_level(2)
+    try:
+        yield [lambda level=level: lib.pr_simd_level(level) for level in range(top + 1)]
+    finally:
+        lib.pr_simd_level(2)
+
+
+@pytest.mark.parametrize("fmt", ["0rgb1555", "rgb565", "xrgb8888"])
+def test_every_16_bit_value_converts_exactly_at_every_simd_level(make_emu, simd_levels, fmt):
+    """R and G run over x and y, B over the frames (7 * frame covers every 5-bit value): over 32
+    frames every 16-bit value of the format is converted, at each SIMD level, by the wide loop
+    and by the tail (width 101: 6 x 16 + 5 pixels per row, rows packed one after another)."""
+    width, height = 101, 64
+    emu = make_emu(pixel_format=fmt, width=width, height=height)
+    seen = set()
+    for frame in range(1, 33):
+        emu.step()
+        for use in simd_levels:
+            use()
+            assert_picture(emu, fmt, width, height, frame=frame)
+        seen.add((7 * frame) & 31)
+    assert len(seen) == 32
+
+
 @pytest.mark.parametrize("fmt", ["0rgb1555", "xrgb8888"])
 def test_unused_pixel_bits_are_ignored(make_emu, fmt):
     # dirty_x=1: X byte of XRGB8888 = 0xA5, bit 15 of 0RGB1555 set; pitch padding is 0xCD junk.
