@@ -285,33 +285,66 @@ size_t pr_frame_bytes(const pr_emu *e, int mode) {
 }
 
 void pr_max_into(uint8_t *pooled, const uint8_t *last, size_t n) {
-    for (size_t k = 0; k < n; k++)
+    size_t k = 0;
+#ifdef PR_X86
+    for (; k + 16 <= n; k += 16) { /* SSE2: every x86-64 has it */
+        __m128i a = _mm_loadu_si128((const __m128i *)(pooled + k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(last + k));
+        _mm_storeu_si128((__m128i *)(pooled + k), _mm_max_epu8(a, b));
+    }
+#endif
+    for (; k < n; k++)
         if (last[k] > pooled[k]) pooled[k] = last[k];
 }
 
 /* Area resampling with precomputed integer taps; exact, so it equals AreaResize in numpy. `acc`
  * is the caller's scratch row of src_w x channels values (a pool thread's, preallocated). */
+/* acc[x] += w * r[x] over a row: a loop the compiler widens to SIMD (it is the resize's hot one) */
+__attribute__((optimize("tree-vectorize"))) static void accumulate(uint32_t *restrict acc,
+                                                                   const uint8_t *restrict r,
+                                                                   uint32_t w, size_t n) {
+    for (size_t x = 0; x < n; x++) acc[x] += w * r[x];
+}
+
 void pr_area_resize(const uint8_t *src, const struct pr_obs_spec *s, uint32_t *acc, uint8_t *dst) {
     unsigned c = s->mode == PR_SCREEN_RGB ? 3u : 1u;
     size_t row = (size_t)s->src_w * c;
-    uint32_t half = s->divisor / 2;
+    uint32_t d = s->divisor, half = d / 2;
+    /* (v + half) / d as a multiply: with m = ceil(2^40 / d), floor(n * m / 2^40) = floor(n / d)
+     * for every n < 2^40 / d, and n <= 255 d + d / 2 < 2^40 / d while d < 2^16 */
+    uint64_t m = d < 65536 ? ((UINT64_C(1) << 40) + d - 1) / d : 0;
+    /* locals: the stores through dst (uint8_t) could otherwise alias every field of s */
+    const int32_t *restrict wi = s->w_index;
+    const uint32_t *restrict ww = s->w_weight;
+    const unsigned out_w = s->out_w, taps = s->w_taps;
     for (unsigned j = 0; j < s->out_h; j++) {
         memset(acc, 0, row * sizeof *acc);
         for (unsigned t = 0; t < s->h_taps; t++) {
             uint32_t w = s->h_weight[j * s->h_taps + t];
             if (!w) continue;
-            const uint8_t *r = src + (size_t)s->h_index[j * s->h_taps + t] * row;
-            for (size_t x = 0; x < row; x++) acc[x] += w * r[x];
+            accumulate(acc, src + (size_t)s->h_index[j * s->h_taps + t] * row, w, row);
         }
-        uint8_t *out = dst + (size_t)j * s->out_w * c;
-        for (unsigned i = 0; i < s->out_w; i++) {
+        uint8_t *restrict out = dst + (size_t)j * out_w * c;
+        if (c == 1 && taps <= 4) { /* luma with few taps (any downscale by < 4): unrolled */
+            for (unsigned i = 0; i < out_w; i++) {
+                const int32_t *at = wi + (size_t)i * taps;
+                const uint32_t *wt = ww + (size_t)i * taps;
+                uint32_t v = half + wt[0] * acc[at[0]];
+                if (taps > 1) v += wt[1] * acc[at[1]];
+                if (taps > 2) v += wt[2] * acc[at[2]];
+                if (taps > 3) v += wt[3] * acc[at[3]];
+                out[i] = (uint8_t)(m ? (uint32_t)((v * m) >> 40) : v / d);
+            }
+            continue;
+        }
+        for (unsigned i = 0; i < out_w; i++) {
+            const int32_t *at = wi + (size_t)i * taps;
+            const uint32_t *wt = ww + (size_t)i * taps;
             for (unsigned k = 0; k < c; k++) {
-                uint32_t v = 0;
-                for (unsigned t = 0; t < s->w_taps; t++) {
-                    size_t at = (size_t)i * s->w_taps + t;
-                    v += s->w_weight[at] * acc[(size_t)s->w_index[at] * c + k];
-                }
-                out[(size_t)i * c + k] = (uint8_t)((v + half) / s->divisor);
+                const uint32_t *a = acc + k;
+                uint32_t v = half;
+                for (unsigned t = 0; t < taps; t++) v += wt[t] * a[(size_t)at[t] * c];
+                out[(size_t)i * c + k] = (uint8_t)(m ? (uint32_t)((v * m) >> 40) : v / d);
             }
         }
     }

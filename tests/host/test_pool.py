@@ -338,3 +338,37 @@ def test_bad_prepared_step_extras(ale_roms: Path) -> None:
             assert emu.frame == frame
     finally:
         emu.close()
+
+
+@pytest.mark.parametrize("gray", [True, False])
+@pytest.mark.parametrize(
+    ("size", "out"),
+    [
+        ((37, 29), (3, 5)),  # (width, height) of the test core's picture, (height, width) out
+        ((101, 64), (84, 84)),  # upsampling one axis
+        ((160, 210), (84, 84)),  # Atari's picture, PettingZoo's resize: divisor 200
+        ((256, 255), (1, 1)),  # divisor 65,280: the largest kind the multiply takes
+        ((1024, 64), (1, 1)),  # divisor 65,536: division
+        ((1000, 999), (7, 3)),
+    ],
+)
+def test_the_area_resize_in_c_equals_numpys(make_emu, gray: bool, size, out) -> None:
+    """C divides each output by a multiply where the divisor allows it; numpy's AreaResize is
+    the reference, on pictures whose pixels run over every value of a channel."""
+    width, height = size
+    emus = [
+        make_emu(pixel_format=fmt, width=width, height=height) for fmt in ("xrgb8888", "rgb565")
+    ]
+    n = len(emus)
+    shape = (n, height, width) if gray else (n, height, width, 3)
+    last = np.zeros(shape, np.uint8)
+    resize = AreaResize((height, width), out)
+    small = np.zeros((n, *out) if gray else (n, *out, 3), np.uint8)
+    with Pool(2) as pool:
+        for frames in (1, 3):
+            step_many_into(
+                emus, np.zeros((n, MAX_PORTS), np.uint16), frames, last, gray=gray,
+                resize=resize.taps, out=small, pool=pool,
+            )  # fmt: skip
+            np.testing.assert_array_equal(small, resize(last))
+    assert small.any()
