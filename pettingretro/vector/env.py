@@ -544,23 +544,25 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         made = self._made if self._prepared is not None else None
         frames = made if everyone and made is not None else last
         results = [env.outcome(f) for env, f in zip(self.envs, frames, strict=True)]
-        rewards, terms, truncs = self._rewards, self._terms, self._truncs
-        terms.fill(False)  # an agent's ending is reported when its game ends (black death)
-        truncs.fill(False)
+        self._terms.fill(False)  # an agent's ending is reported when its game ends (black death)
+        self._truncs.fill(False)
         if everyone:
             infos, left = self._outcomes(results)
         else:
             infos, left = self._outcomes_some_left(results)
+        return self._finish(infos, left)
+
+    def _finish(self, infos: dict[str, Any], left: bool) -> StepResult:
+        """Reset the games whose agents have all left (when some left), then the step's result."""
         if left:
-            ended = np.flatnonzero(~alive.any(axis=1))
+            ended = np.flatnonzero(~self._alive.any(axis=1))
             if len(ended):
                 infos = self._autoreset(ended.tolist(), infos)
-        obs = self._observations()
         return (
-            obs,
-            rewards.reshape(-1).copy(),
-            terms.reshape(-1).copy(),
-            truncs.reshape(-1).copy(),
+            self._observations(),
+            self._rewards.reshape(-1).copy(),
+            self._terms.reshape(-1).copy(),
+            self._truncs.reshape(-1).copy(),
             infos,
         )
 
@@ -609,7 +611,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         term = over[:, None] | (lives < 0) if b.has_lives else over[:, None]
         trunc = np.broadcast_to(truncated[:, None], alive.shape)
         left = (term | trunc) & alive
-        if left.any():
+        if left.any():  # (agents that left: _finish resets the games none is left in)
             term = np.broadcast_to(term, alive.shape)
             alive[left] = False
             self._left_term[left] = term[left]
@@ -617,17 +619,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
             agents = self.possible_agents
             for g in np.flatnonzero(left.any(axis=1) & alive.any(axis=1)).tolist():
                 b.games[g].leave([a for a, on in zip(agents, alive[g], strict=True) if on])
-            ended = np.flatnonzero(~alive.any(axis=1))
-            if len(ended):
-                infos = self._autoreset(ended.tolist(), infos)
-        obs = self._observations()
-        return (
-            obs,
-            self._rewards.reshape(-1).copy(),
-            self._terms.reshape(-1).copy(),
-            self._truncs.reshape(-1).copy(),
-            infos,
-        )
+        return self._finish(infos, bool(left.any()))
 
     def _value_infos(self, b: _Batch, playing: npt.NDArray[np.bool_] | None) -> dict[str, Any]:
         """The games' data.json variables (and lives) as batched infos: one int64 array per key.
