@@ -85,7 +85,8 @@ def test_rllib_runs_one_ppo_iteration() -> None:
         .multi_agent(policies={"shared"}, policy_mapping_fn=lambda agent_id, *a, **k: "shared")
         .training(train_batch_size_per_learner=256, minibatch_size=64, num_epochs=1)
     )
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # address="local": a Ray of its own, never a cluster another test (or run) has started
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         algo = config.build_algo()
         result = algo.train()
