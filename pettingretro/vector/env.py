@@ -25,6 +25,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from pettingretro.checks import ArgumentTypeError, check_bool, check_int
 from pettingretro.errors import VectorEnvError
 from pettingretro.host import MAX_PORTS, Emulator, Pool, PreparedStep, step_many
+from pettingretro.parallel.actions import InvalidActionError
 from pettingretro.parallel.controls import Controls
 from pettingretro.parallel.env import BatchedGame, RetroParallelEnv
 from pettingretro.registry import resolve
@@ -518,10 +519,16 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         n, na = self.num_games, self.agents_per_game
         agents = self.possible_agents
         acts = actions.reshape(n, na, *(self.single_action_space.shape or ())).tolist()
-        return [
-            env.check_actions(dict(zip(agents, acts[g], strict=True)))
-            for g, env in enumerate(self.envs)
-        ]
+        rows = []
+        for g, env in enumerate(self.envs):
+            try:
+                rows.append(env.check_actions(dict(zip(agents, acts[g], strict=True))))
+            except InvalidActionError as err:  # say which of the num_envs actions it was
+                bad = next((a for a in range(na) if not _accepts(env, agents[a], acts[g][a])), 0)
+                raise InvalidActionError(
+                    f"actions[{g * na + bad}] (game {g}, {agents[bad]}): {err}"
+                ) from None
+        return rows
 
     def _step_locked(self, actions: npt.NDArray[Any]) -> StepResult:
         alive = self._alive
@@ -928,6 +935,17 @@ def vector_env(
         for g in games:
             g.close()
         raise
+
+
+def _accepts(env: RetroParallelEnv, agent: str, action: Any) -> bool:
+    """Whether ``agent`` of ``env`` may take ``action`` (changes nothing)."""
+    if agent not in env.agents:
+        return True  # the actions of agents that left are ignored
+    try:
+        env.check_action(agent, action)
+    except InvalidActionError:
+        return False
+    return True
 
 
 class _Batch:

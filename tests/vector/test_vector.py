@@ -527,3 +527,17 @@ def test_game_boy_observations_equal_the_parallel_envs(tmp_path: Path, obs_type:
     venv.close()
     for env in alone:
         env.close()
+
+
+def test_a_refused_action_is_named_by_its_index_among_the_sub_envs() -> None:
+    venv = vector_env("pong_v0", 3, obs_type="ram")
+    try:
+        venv.reset(seed=0)
+        with pytest.raises(
+            ValueError, match=r"actions\[3\] \(game 1, second_0\): action 9 .*Discrete\(6\)"
+        ):
+            venv.step(np.array([0, 0, 0, 9, 0, 0]))
+        with pytest.raises(ValueError, match=r"actions\[4\] \(game 2, first_0\): .* got str"):
+            venv.step(np.array([0, 0, 0, 0, "x", 0], dtype=object))
+    finally:
+        venv.close()
