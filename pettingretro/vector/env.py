@@ -293,7 +293,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         # each game's step state in rows of one batch, its outcome weighed in C (join_batch)
         self._batch = _Batch.join(self.envs) if prepared else None
         batched: dict[str, Any] = {} if self._batch is None else self._batch.step_args()
-        if image and not (max_pool and self.frameskip < 2):
+        if prepared and image:
             self._prepared = PreparedStep(
                 self._pool,
                 self._emus,
@@ -307,7 +307,7 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
                 **self._rows_layout(),
                 **batched,
             )
-        elif not image:
+        elif prepared:
             self._prepared = PreparedStep(
                 self._pool,
                 self._emus,
@@ -324,7 +324,6 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         self._made: list[npt.NDArray[np.uint8]] | None = None
         if self._prepared is not None:
             self._made = list(self._row_frames[:, 0] if self._direct else self._last)
-        self._value_keys = () if self._batch is None else self._batch.names
 
     def _rows_layout(self) -> dict[str, Any]:
         h, w, _ = self._frame_hwc
@@ -551,8 +550,6 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         made = self._made if self._prepared is not None else None
         frames = made if everyone and made is not None else last
         results = [env.outcome(f) for env, f in zip(self.envs, frames, strict=True)]
-        self._terms.fill(False)  # an agent's ending is reported when its game ends (black death)
-        self._truncs.fill(False)
         if everyone:
             infos, left = self._outcomes(results)
         else:
@@ -561,6 +558,8 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
 
     def _finish(self, infos: dict[str, Any], left: bool) -> StepResult:
         """Reset the games whose agents have all left (when some left), then the step's result."""
+        self._terms.fill(False)  # an agent's ending is reported when its game ends (black death)
+        self._truncs.fill(False)
         if left:
             ended = np.flatnonzero(~self._alive.any(axis=1))
             if len(ended):
@@ -612,8 +611,6 @@ class RetroVectorEnv(VectorEnv[Obs, npt.NDArray[np.int64], npt.NDArray[Any]]):
         if playing is not None:
             self._rewards[~playing] = 0.0
         truncated = b.clock[:, 0] >= b.max_cycles
-        self._terms.fill(False)
-        self._truncs.fill(False)
         infos = self._value_infos(b, playing)
         term = over[:, None] | (lives < 0) if b.has_lives else over[:, None]
         trunc = np.broadcast_to(truncated[:, None], alive.shape)
