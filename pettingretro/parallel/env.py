@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import inspect
-import operator
 import os
 import tempfile
 import threading
@@ -41,7 +40,7 @@ from pettingretro.errors import (
     StateError,
     UnknownAgentError,
 )
-from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike
+from pettingretro.host import MAX_PORTS, Button, Emulator, EmulatorLike, VariableProgram
 from pettingretro.integration import IntegrationError
 from pettingretro.integration.catalog import lookup, system_for_rom
 from pettingretro.integration.memory import AddressSpace, Reader
@@ -1225,21 +1224,32 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             isinstance(rules, DeclaredRules) and rules.data.lives is not None
         )
 
+    def _decoded(
+        self, prog: VariableProgram, need_deltas: bool
+    ) -> tuple[dict[str, int], Mapping[str, int]]:
+        """What ``prog`` decoded last, by name, and (when asked) its deltas from the step before.
+
+        The deltas are exact Python ints, against the values this env kept, or against
+        ``prog.prev`` once a vector env's batch may have stepped since.
+        """
+        values = dict(zip(self._var_names, prog.out.tolist(), strict=False))  # one per name
+        deltas: Mapping[str, int] = _NO_DELTAS
+        if need_deltas:
+            prev = (
+                dict(zip(self._var_names, prog.prev.tolist(), strict=False))  # type: ignore[union-attr]
+                if self._joined
+                else self._values
+            )
+            deltas = {k: values[k] - prev[k] for k in values}
+        self._values = values
+        return values, deltas
+
     def _rules_after_batch(self, frames: int) -> tuple[bool, Sequence[int] | None]:
         """The game's Python rules over what the batch decoded (BatchedGame.after_step)."""
         prog = self._var_prog
         assert prog is not None
-        assert prog.prev is not None
-        now = prog.out.tolist()
-        values = dict(zip(self._var_names, now, strict=True))
-        over = False
-        if self._rules_step:
-            deltas: Mapping[str, int] = _NO_DELTAS
-            if self._rules_deltas:
-                deltas = dict(
-                    zip(self._var_names, map(operator.sub, now, prog.prev.tolist()), strict=True)
-                )
-            over = bool(self._rules.step(values, deltas, self._rewards, frames))
+        values, deltas = self._decoded(prog, self._rules_step and self._rules_deltas)
+        over = self._rules_step and bool(self._rules.step(values, deltas, self._rewards, frames))
         return over, self._rules.lives(values)
 
     def _leave(self, still: list[str]) -> None:
@@ -1308,17 +1318,9 @@ class RetroParallelEnv(ParallelEnv[str, npt.NDArray[np.uint8], int]):
             self._values = values = self._reader.read()
             if need_deltas:
                 deltas_v = {k: values[k] - prev[k] for k in values}
-        else:  # the last values move to prog.prev (out and prev have one entry per name)
+        else:  # the last values move to prog.prev
             prog.run()
-            values = dict(zip(self._var_names, prog.out.tolist(), strict=False))
-            if need_deltas:  # exact Python ints; a vector env's batch may have stepped since
-                prev = (
-                    dict(zip(self._var_names, prog.prev.tolist(), strict=False))  # type: ignore[union-attr]
-                    if self._joined
-                    else self._values
-                )
-                deltas_v = {k: values[k] - prev[k] for k in values}
-            self._values = values
+            values, deltas_v = self._decoded(prog, need_deltas)
         if terms is not None:
             game_over = terms.run(frames)
             self._evaluator.frame += frames
