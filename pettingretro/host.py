@@ -1795,9 +1795,7 @@ class VariableProgram:
         if terms is not None:
             if terms._keep[0] is not self.out or terms._keep[1] is not self.prev:
                 raise ValueError("the terms must weigh this program's out and prev arrays")
-            o.terms, o.nterms, o.done_all = terms._terms, terms._n, terms._done_all
-            o.nodes, o.nnodes = terms._nodes, terms._nnodes
-            o.per_frame, o.players, o.rewards = terms._per_frame, terms._players, terms._rewards
+            terms._fill_outcome(o)
 
 
 class TermProgram:
@@ -1866,6 +1864,12 @@ class TermProgram:
         self._per_frame = ffi.new("double[]", [float(x) for x in per_frame] or [0.0])
         self._done_all = int(bool(done_all))
         self._players = players
+
+    def _fill_outcome(self, o: Any) -> None:
+        """Point ``o``'s terms (a ``struct pr_outcome``) at these, as :meth:`run` passes them."""
+        o.terms, o.nterms, o.done_all = self._terms, self._n, self._done_all
+        o.nodes, o.nnodes = self._nodes, self._nnodes
+        o.per_frame, o.players, o.rewards = self._per_frame, self._players, self._rewards
 
     def run(self, frames: int) -> bool:
         """Each player's reward into ``rewards`` for ``frames`` frames; whether the done terms hold."""
